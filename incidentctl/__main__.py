@@ -1,0 +1,5 @@
+"""``python -m incidentctl``."""
+
+from incidentctl.cli import main
+
+main()

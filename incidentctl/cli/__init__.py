@@ -1,0 +1,196 @@
+"""The command line: global options, command registration, and the one place where
+exceptions become ``Error:``/``Hint:`` lines and exit codes (docs/exit-codes.md)."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
+
+from incidentctl import __version__, errors
+from incidentctl.cli import contacts, ops, orgs, quota
+from incidentctl.cli.common import AppState
+from incidentctl.output import error
+
+_debug = False
+
+
+class IncidentctlGroup(TyperGroup):
+    """Runs a command and turns whatever it raises into one error line and an exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        global _debug
+        _debug = False
+        code = _run(self, args, prog_name, complete_var, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _run(
+    group: IncidentctlGroup,
+    args: Sequence[str] | None,
+    prog_name: str | None,
+    complete_var: str | None,
+    extra: dict[str, Any],
+) -> int:
+    try:
+        result = TyperGroup.main(
+            group,
+            args=args,
+            prog_name=prog_name or "incidentctl",
+            complete_var=complete_var,
+            standalone_mode=False,
+            **extra,
+        )
+    except errors.IncidentctlError as exc:
+        _traceback()
+        error(exc.message, exc.hint)
+        return exc.exit_code
+    except ClickException as exc:
+        error(exc.format_message(), _usage_hint(exc))
+        return errors.INVALID_INPUT
+    except sqlite3.Error as exc:
+        from incidentctl.store import describe_sqlite_error
+
+        _traceback()
+        translated = describe_sqlite_error(exc)
+        if translated is None:
+            error(f"internal error: {exc}", "run again with --debug and report the traceback")
+            return errors.INTERNAL_ERROR
+        error(translated.message, translated.hint)
+        return translated.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        error("interrupted; nothing was written by the unfinished step")
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # like other Unix tools when the reader of a pipe goes away (| head)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
+        _traceback(always_hint=True)
+        error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "run again with --debug and report the traceback",
+        )
+        return errors.INTERNAL_ERROR
+    return result if isinstance(result, int) else errors.OK
+
+
+def _traceback(always_hint: bool = False) -> None:
+    if _debug:
+        import traceback
+
+        traceback.print_exc()
+
+
+def _usage_hint(exc: ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "incidentctl"
+    return f"see '{command} --help'"
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app = typer.Typer(
+    cls=IncidentctlGroup,
+    name="incidentctl",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"incidentctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="INCIDENTCTL_DB",
+            metavar="PATH",
+            help="The store file. Default: incidentctl.db in your user data folder.",
+        ),
+    ] = None,
+    as_email: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="INCIDENTCTL_AS",
+            metavar="EMAIL",
+            help="Act as this portal user, with the portal's rules (default: the operator).",
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            envvar="INCIDENTCTL_NOW",
+            metavar="TIME",
+            help="Pin the clock for this one command (ISO 8601, now, +10m, -2h).",
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback when something fails.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Administer who may contact Support and submit incidents in the customer portal.
+
+    Only contacts with the role submitter (Incidentenbeheer) may submit incidents, and
+    each organisation may give that role to a limited number of contacts; certified
+    experts don't count. manager (Incidentmanagement) may view all of the organisation's
+    incidents. A role change takes effect after the propagation delay (10 minutes) and
+    then needs a fresh log-in.
+
+    Start with: incidentctl init --demo, then incidentctl contacts list.
+    Exit codes: 0 ok, 2 bad input, 3 not found, 4 not authorized, 5 quota exceeded,
+    6 store unavailable, 1 internal error.
+    """
+    global _debug
+    _debug = debug
+    app_state = AppState(db=db, as_email=as_email or None, now=now or None, debug=debug)
+    ctx.obj = app_state
+    ctx.call_on_close(app_state.close)
+
+
+for module in (ops, orgs, contacts, quota):
+    module.register(app)
+
+
+def main() -> None:
+    """The console script ``incidentctl``."""
+    app()

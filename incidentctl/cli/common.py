@@ -1,0 +1,111 @@
+"""What every command shares: the global options' state, the open store, the clock, the
+actor, and the option types used across commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from incidentctl import timeutil
+from incidentctl.domain import OPERATOR, Actor
+from incidentctl.errors import NotAuthorized
+from incidentctl.paths import store_path
+from incidentctl.store import Store
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (keys: docs/json.md).")
+]
+
+
+@dataclass
+class AppState:
+    """The global options of one invocation, and what they resolve to (lazily)."""
+
+    db: str | None
+    as_email: str | None
+    now: str | None
+    debug: bool
+    _store: Store | None = field(default=None, repr=False)
+    _clock: timeutil.Clock | None = field(default=None, repr=False)
+    _actor: Actor | None = field(default=None, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return store_path(self.db)
+
+    def store(self, *, create: bool = False) -> Store:
+        """The store, opened (and migrated) on first use; the clock is resolved with it, so a
+        bad --now is reported by every command that uses the store."""
+        if self._store is None:
+            self._store = Store.open(self.path, create=create)
+            settings = self._store.settings
+            self._clock = timeutil.resolve_clock(
+                self.now or None, settings.simulated_clock, settings.timezone
+            )
+        return self._store
+
+    @property
+    def clock(self) -> timeutil.Clock:
+        self.store()
+        assert self._clock is not None
+        return self._clock
+
+    @property
+    def actor(self) -> Actor:
+        """The operator, or the portal user named by --as (who must be a known contact)."""
+        if self._actor is None:
+            if not self.as_email:
+                self._actor = Actor(name=_operator_name())
+            else:
+                from incidentctl.store import contacts as contact_store
+
+                contact = contact_store.get_by_email(self.store().conn, self.as_email.strip())
+                if contact is None:
+                    raise NotAuthorized(
+                        f"--as {self.as_email}: no such contact, so it may do nothing here",
+                        hint="give the e-mail address of a contact in the store",
+                    )
+                self._actor = Actor(name=contact.email, contact=contact)
+        return self._actor
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _operator_name() -> str:
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return OPERATOR
+    return f"{OPERATOR}:{user}"
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState the root callback put on the context."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj
+
+
+def clock_notice(app: AppState) -> None:
+    """Tell people (on stderr) when the time is simulated or pinned."""
+    from incidentctl.output import notice
+
+    text = app.clock.notice(app.store().settings.timezone)
+    if text:
+        notice(text)
+
+
+def show_time(app: AppState, moment: datetime | None) -> str:
+    """A time in the store's timezone for people ('-' for none)."""
+    if moment is None:
+        return "-"
+    return timeutil.format_local(moment, app.store().settings.timezone)

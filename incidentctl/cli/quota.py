@@ -1,0 +1,192 @@
+"""``quota [ID]``, ``quota explain ID``, ``policy show|load``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from incidentctl import files, output
+from incidentctl import policy as quota_policy
+from incidentctl.cli.common import JsonOption, clock_notice, state
+from incidentctl.cli.orgs import quota_document
+from incidentctl.errors import InvalidInput
+from incidentctl.services import quota as quota_service
+
+policy_app = typer.Typer(
+    name="policy",
+    help="The quota policy: size bands (employees -> maximum), optionally per sector.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quota")(quota)
+    app.add_typer(policy_app)
+
+
+def quota(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID | explain ID]", help="An organisation id, or explain ID."),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Show the quota: maximum, live used and remaining, experts, over quota, published.
+
+    'quota ID' shows one organisation, 'quota' all you may see, and 'quota explain ID'
+    how the maximum was derived (size band, sector, override). Used and remaining are
+    live; the published figure is what customers see since the last nightly recount.
+    """
+    app = state(ctx)
+    args = words or []
+    if args and args[0] == "explain":
+        if len(args) != 2:
+            raise InvalidInput("quota explain takes one organisation id", hint="quota explain ID")
+        _explain(app, args[1], json)
+        return
+    if len(args) > 1:
+        raise InvalidInput("quota takes at most one organisation id", hint="quota [ID]")
+    store = app.store()
+    if args:
+        status = quota_service.status(store, app.actor, app.clock.now, args[0])
+        if json:
+            output.emit_json(quota_document(status))
+            return
+        clock_notice(app)
+        published = status.published
+        output.fields(
+            [
+                ("Organisation", status.org),
+                ("Maximum", status.maximum),
+                ("Used", f"{status.used} (live; experts not counted)"),
+                ("Remaining", status.remaining),
+                ("Experts", status.experts),
+                (
+                    "Over quota",
+                    f"yes, by {status.used - status.maximum}" if status.over_quota else "no",
+                ),
+                (
+                    "Published",
+                    "not yet (runs nightly)"
+                    if published is None
+                    else f"{published.used} of {published.maximum} on {published.business_date}",
+                ),
+            ]
+        )
+        return
+    statuses = quota_service.statuses(store, app.actor, app.clock.now)
+    if json:
+        output.emit_json([quota_document(s) for s in statuses])
+        return
+    clock_notice(app)
+    output.table(
+        ["Org", "Maximum", "Used", "Remaining", "Experts", "Over quota", "Published"],
+        (
+            [
+                s.org,
+                s.maximum,
+                s.used,
+                s.remaining,
+                s.experts,
+                s.over_quota,
+                "-"
+                if s.published is None
+                else f"{s.published.used}/{s.published.maximum} ({s.published.business_date})",
+            ]
+            for s in statuses
+        ),
+    )
+
+
+def _explain(app: Any, org_id: str, json: bool) -> None:
+    org, derivation = quota_service.explain(app.store(), app.actor, org_id)
+    band = derivation.band
+    until = derivation.band_until
+    band_text = (
+        f"{band.from_employees}+ employees"
+        if until is None
+        else f"{band.from_employees}-{until - 1} employees"
+    )
+    if json:
+        output.emit_json(
+            {
+                "org": org.id,
+                "employees": org.employees,
+                "sector": org.sector,
+                "maximum": derivation.maximum,
+                "source": derivation.source,
+                "policy_sector": derivation.sector,
+                "policy_maximum": derivation.policy_maximum,
+                "band": {
+                    "from_employees": band.from_employees,
+                    "until_employees": until,
+                    "maximum": band.maximum,
+                },
+                "override": None
+                if derivation.override is None
+                else {"maximum": derivation.override, "reason": derivation.override_reason},
+            }
+        )
+        return
+    if derivation.sector:
+        bands = f"the bands of sector {derivation.sector!r} (comparable customers)"
+    elif org.sector:
+        bands = f"the general size bands (the policy has no bands for sector {org.sector!r})"
+    else:
+        bands = "the general size bands (no sector given)"
+    source = "override" if derivation.source == "override" else "policy"
+    override = (
+        "none"
+        if derivation.override is None
+        else f"{derivation.override}, because: {derivation.override_reason}"
+    )
+    output.fields(
+        [
+            ("Organisation", f"{org.id} ({output.printable(org.name)})"),
+            ("Size", f"{org.employees} employees"),
+            ("Bands", bands),
+            ("Band", f"{band_text} -> maximum {band.maximum}"),
+            ("Override", override),
+            ("Maximum", f"{derivation.maximum} (from the {source})"),
+        ]
+    )
+
+
+@policy_app.command("show")
+def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Show the quota policy in force (as TOML, the format 'policy load' reads)."""
+    app = state(ctx)
+    policy, is_default = quota_service.show_policy(app.store())
+    if json:
+        output.emit_json({"default": is_default, "policy": quota_policy.to_document(policy)})
+        return
+    if is_default:
+        output.line("# the built-in default policy (docs/roles-and-quota.md)")
+    output.line(quota_policy.to_toml(policy).rstrip("\n"))
+
+
+@policy_app.command("load")
+def policy_load(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="A TOML policy file, or - for stdin.")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Replace the quota policy with FILE (TOML), after checking all of it. Operator only.
+
+    Lowering maxima revokes nobody: organisations above their new maximum are over quota
+    and refuse new non-expert grants until seats free up.
+    """
+    app = state(ctx)
+    data, source = files.read_bytes(file)
+    policy = quota_service.load_policy_file(app.store(), app.actor, app.clock.now, data, source)
+    if json:
+        output.emit_json({"loaded": source, "policy": quota_policy.to_document(policy)})
+        return
+    output.line(
+        f"Loaded the quota policy from {source}: {len(policy.bands)} size bands, "
+        f"{len(policy.sectors)} sectors"
+    )

@@ -1,0 +1,272 @@
+"""The domain's words and pure rules (SPEC §2): roles, contacts, settings, who may do what.
+
+No I/O here: functions take what they need, ``now`` included, and return values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from incidentctl import timeutil
+from incidentctl.errors import InvalidInput, NotAuthorized
+
+
+class Role(StrEnum):
+    """The two incident roles of the portal."""
+
+    SUBMITTER = "submitter"
+    MANAGER = "manager"
+
+    @property
+    def dutch(self) -> str:
+        """The portal's own name for the role."""
+        return _DUTCH[self]
+
+    @property
+    def label(self) -> str:
+        """``submitter (Incidentenbeheer)``: how people see a role."""
+        return f"{self.value} ({self.dutch})"
+
+
+_DUTCH = {Role.SUBMITTER: "Incidentenbeheer", Role.MANAGER: "Incidentmanagement"}
+
+# The portal and its documentation spell each Dutch name two ways.
+_ROLE_NAMES = {
+    "submitter": Role.SUBMITTER,
+    "incidentenbeheer": Role.SUBMITTER,
+    "incidentbeheer": Role.SUBMITTER,
+    "manager": Role.MANAGER,
+    "incidentmanagement": Role.MANAGER,
+    "incidentenmanagement": Role.MANAGER,
+}
+
+ROLE_HELP = "submitter (Incidentenbeheer) or manager (Incidentmanagement); Dutch names work too."
+
+
+def parse_role(text: str) -> Role:
+    """A role by its name or a Dutch alias, in any case."""
+    role = _ROLE_NAMES.get(text.strip().lower())
+    if role is None:
+        raise InvalidInput(f"unknown role {text!r}", hint=f"a role is {ROLE_HELP}")
+    return role
+
+
+# A practical subset of RFC 5321/5322 that real organisations use: dot-atom local part,
+# a domain of LDH labels with a dot. Internationalised addresses are not accepted.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}",
+    re.ASCII,
+)
+
+
+def is_valid_email(text: str) -> bool:
+    """Whether ``text`` is an e-mail address incidentctl accepts."""
+    local, _, _domain = text.partition("@")
+    return len(text) <= 254 and len(local) <= 64 and _EMAIL.fullmatch(text) is not None
+
+
+def parse_email(text: str) -> str:
+    """An e-mail address as given (surrounding blanks removed); compared case-insensitively."""
+    email = text.strip()
+    if not is_valid_email(email):
+        raise InvalidInput(
+            f"not a valid e-mail address: {text!r}",
+            hint="e-mail addresses look like jan@example.nl",
+        )
+    return email
+
+
+def parse_org_id(text: str) -> str:
+    """An organisation id (customer number): printable text without blanks around it."""
+    org_id = text.strip()
+    if not org_id or len(org_id) > 64 or not org_id.isprintable():
+        raise InvalidInput(
+            f"not a valid organisation id: {text!r}",
+            hint="an organisation id is the customer number, e.g. 1001 (at most 64 characters)",
+        )
+    return org_id
+
+
+def parse_name(text: str, what: str = "name") -> str:
+    """A person's or organisation's name: kept exactly, but not empty or all blanks."""
+    if not text.strip():
+        raise InvalidInput(f"the {what} may not be empty")
+    if len(text) > 500:
+        raise InvalidInput(f"the {what} is longer than 500 characters")
+    return text
+
+
+def parse_employees(value: int) -> int:
+    """A number of employees."""
+    if value < 0:
+        raise InvalidInput(f"the number of employees cannot be negative: {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A customer (klant/organisatie)."""
+
+    id: str
+    name: str
+    employees: int
+    sector: str | None
+    quota_override: int | None
+    quota_override_reason: str | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person who can log in to the portal (contactpersoon)."""
+
+    id: int
+    email: str
+    org_id: str
+    name: str
+    active: bool
+    portal_admin: bool
+    expert_until: date | None
+
+    def is_expert(self, today: date) -> bool:
+        """A certified expert on ``today``: the certificate's last day counts (SPEC §2)."""
+        return self.expert_until is not None and today <= self.expert_until
+
+
+Action = Literal["grant", "revoke"]
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """One grant or revoke as made: the history that every role state is derived from."""
+
+    id: int | None
+    contact_id: int
+    role: Role
+    action: Action
+    requested_at: datetime
+    effective_at: datetime
+    actor: str
+    reason: str | None
+
+
+def effective_at(now: datetime, delay: timedelta, previous: RoleChange | None) -> datetime:
+    """When a change made ``now`` takes effect: after the propagation delay, and never
+    before the previous change of the same contact and role (changes keep their order even
+    when the delay setting was shortened between them)."""
+    moment = now + delay
+    if previous is not None and previous.effective_at > moment:
+        return previous.effective_at
+    return moment
+
+
+# --- settings -------------------------------------------------------------------------
+
+DEFAULT_PROPAGATION_DELAY = timedelta(minutes=10)
+DEFAULT_ENFORCEMENT = "2024-01-01T00:00:00+01:00"  # 1 January 2024, 00:00 Europe/Amsterdam
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Behaviour every user of the store shares (SPEC §6), with the defaults of SPEC §2."""
+
+    timezone: ZoneInfo
+    propagation_delay: timedelta
+    enforcement_date: datetime
+    simulated_clock: str | None
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, str]) -> Settings:
+        """Settings from the store's key/value rows; a missing key takes its default."""
+        return cls(
+            timezone=timeutil.load_timezone(stored.get("timezone", timeutil.DEFAULT_TIMEZONE)),
+            propagation_delay=timeutil.parse_duration(stored["propagation_delay"])
+            if "propagation_delay" in stored
+            else DEFAULT_PROPAGATION_DELAY,
+            enforcement_date=timeutil.from_iso(stored.get("enforcement_date", DEFAULT_ENFORCEMENT)),
+            simulated_clock=stored.get("clock"),
+        )
+
+
+SETTING_HELP = {
+    "timezone": "IANA timezone for reading and showing times and for business dates",
+    "propagation_delay": "how long a role change takes to take effect (DURATION, e.g. 10m)",
+    "enforcement_date": "from when only submitters may submit incidents (TIME)",
+}
+
+
+def parse_setting(key: str, value: str, *, now: datetime, tz: ZoneInfo) -> str:
+    """The text to store for ``settings set KEY VALUE``, validated."""
+    if key == "timezone":
+        return timeutil.load_timezone(value.strip()).key
+    if key == "propagation_delay":
+        timeutil.parse_duration(value)
+        return value.strip()
+    if key == "enforcement_date":
+        return timeutil.to_iso(timeutil.parse_time(value, now=now, tz=tz))
+    raise InvalidInput(
+        f"unknown setting {key!r}", hint="settings are: " + ", ".join(sorted(SETTING_HELP))
+    )
+
+
+# --- who may do what (SPEC §2 rule 7) ---------------------------------------------------
+
+OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a command: the local operator, or a portal user given by ``--as``."""
+
+    name: str
+    contact: Contact | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.contact is None
+
+    def may_see_org(self, org_id: str) -> bool:
+        """The operator sees everything; a portal user only its own organisation."""
+        return self.contact is None or self.contact.org_id == org_id
+
+
+def require_operator(actor: Actor, command: str) -> None:
+    """Operator-only commands (organisation settings, recount, policy, clock) refuse --as."""
+    if not actor.is_operator:
+        raise NotAuthorized(
+            f"'{command}' is for the operator only, not for a portal user (--as {actor.name})",
+            hint="run it without --as (and without INCIDENTCTL_AS)",
+        )
+
+
+def require_same_org(actor: Actor, org_id: str) -> None:
+    """A portal user sees only its own organisation."""
+    if actor.contact is not None and actor.contact.org_id != org_id:
+        raise NotAuthorized(
+            f"{actor.name} may only see its own organisation ({actor.contact.org_id}), "
+            f"not {org_id}",
+        )
+
+
+def require_portal_admin(actor: Actor, org_id: str, doing: str) -> None:
+    """Only an active portal admin (klantportalbeheerder) of the organisation may ``doing``."""
+    contact = actor.contact
+    if contact is None:
+        return
+    if not contact.active:
+        raise NotAuthorized(f"{contact.email} is inactive and may not {doing}")
+    if not contact.portal_admin:
+        raise NotAuthorized(
+            f"{contact.email} is not a portal admin (klantportalbeheerder) and may not {doing}",
+            hint="ask a portal admin of your organisation",
+        )
+    if contact.org_id != org_id:
+        raise NotAuthorized(
+            f"{contact.email} may only {doing} within its own organisation "
+            f"({contact.org_id}), not {org_id}",
+        )

@@ -1,0 +1,55 @@
+"""Exit codes of the command-line contract (SPEC §3) and the exceptions that carry them.
+
+Only the CLI layer turns these into text (``Error:``/``Hint:`` lines on stderr).
+"""
+
+from __future__ import annotations
+
+OK = 0
+INTERNAL_ERROR = 1
+INVALID_INPUT = 2
+NOT_FOUND = 3
+NOT_AUTHORIZED = 4
+QUOTA_EXCEEDED = 5
+STORE_UNAVAILABLE = 6
+
+
+class IncidentctlError(Exception):
+    """An error the user can act on; shown as one line, never as a traceback."""
+
+    exit_code = INTERNAL_ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InvalidInput(IncidentctlError):
+    """A bad option value, a malformed file, an e-mail address or role that is not valid."""
+
+    exit_code = INVALID_INPUT
+
+
+class NotFound(IncidentctlError):
+    """An organisation or contact that does not exist."""
+
+    exit_code = NOT_FOUND
+
+
+class NotAuthorized(IncidentctlError):
+    """The portal user given by --as may not do this, or the contact may not submit now."""
+
+    exit_code = NOT_AUTHORIZED
+
+
+class QuotaExceeded(IncidentctlError):
+    """A grant would give more contacts the submitter role than the organisation's maximum."""
+
+    exit_code = QUOTA_EXCEEDED
+
+
+class StoreUnavailable(IncidentctlError):
+    """The store is missing, busy after retries, unreadable, damaged or from a newer version."""
+
+    exit_code = STORE_UNAVAILABLE

@@ -1,0 +1,211 @@
+"""The store's schema, as append-only named steps run by ``sqlite_utils.Migrations``.
+
+Never edit or reorder a step once released: add a new one. :data:`STEPS` is read without
+importing sqlite-utils, so opening an up-to-date store stays cheap; sqlite-utils is imported
+only when a step is pending.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+MIGRATION_SET = "incidentctl"
+MIGRATIONS_TABLE = "_sqlite_migrations"
+
+_INITIAL_SCHEMA = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE organisations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    employees INTEGER NOT NULL CHECK (employees >= 0),
+    sector TEXT,
+    quota_override INTEGER CHECK (quota_override >= 0),
+    quota_override_reason TEXT,
+    created_at TEXT NOT NULL,
+    CHECK ((quota_override IS NULL) = (quota_override_reason IS NULL))
+);
+
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    portal_admin INTEGER NOT NULL DEFAULT 0 CHECK (portal_admin IN (0, 1)),
+    expert_until TEXT,
+    created_at TEXT NOT NULL
+);
+-- Listing per organisation in e-mail order streams from this index without sorting.
+CREATE INDEX contacts_org_email ON contacts(org_id, email);
+-- Small: reports look up experts and portal admins without scanning every contact.
+CREATE INDEX contacts_expert_until ON contacts(expert_until) WHERE expert_until IS NOT NULL;
+CREATE INDEX contacts_admins ON contacts(org_id) WHERE portal_admin = 1 AND active = 1;
+
+-- Role changes are history: the state of a role at any time is derived from them.
+CREATE TABLE role_changes (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    role TEXT NOT NULL CHECK (role IN ('submitter', 'manager')),
+    action TEXT NOT NULL CHECK (action IN ('grant', 'revoke')),
+    requested_at TEXT NOT NULL,
+    effective_at TEXT NOT NULL CHECK (effective_at >= requested_at),
+    actor TEXT NOT NULL,
+    reason TEXT
+);
+-- The latest change of a contact's role is the last entry of (contact_id, role).
+CREATE INDEX role_changes_contact_role ON role_changes(contact_id, role);
+CREATE INDEX role_changes_effective_at ON role_changes(effective_at);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    org_id TEXT,
+    contact TEXT,
+    role TEXT,
+    before TEXT,
+    after TEXT,
+    reason TEXT
+);
+CREATE INDEX events_org ON events(org_id);
+CREATE INDEX events_contact ON events(contact COLLATE NOCASE);
+CREATE INDEX events_at ON events(at);
+
+CREATE TABLE logins (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    at TEXT NOT NULL
+);
+CREATE INDEX logins_contact_at ON logins(contact_id, at);
+
+CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    submitted_at TEXT NOT NULL
+);
+CREATE INDEX incidents_org ON incidents(org_id, submitted_at);
+CREATE INDEX incidents_contact ON incidents(contact_id, submitted_at);
+
+CREATE TABLE recount_runs (
+    id INTEGER PRIMARY KEY,
+    business_date TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    forced INTEGER NOT NULL CHECK (forced IN (0, 1)),
+    organisations INTEGER NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX recount_runs_date ON recount_runs(business_date);
+
+-- One row per organisation per run; the latest run of a date is that date's publication.
+CREATE TABLE published_counts (
+    run_id INTEGER NOT NULL REFERENCES recount_runs(id),
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    maximum INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    experts INTEGER NOT NULL,
+    PRIMARY KEY (org_id, run_id)
+) WITHOUT ROWID;
+"""
+
+# What may never be edited or deleted through any client: the audit log and the role
+# history it matches, and what was published to customers.
+_APPEND_ONLY_TABLES = ("events", "role_changes", "published_counts", "recount_runs")
+
+
+def _append_only_triggers() -> str:
+    statements = []
+    for table in _APPEND_ONLY_TABLES:
+        for verb in ("UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+            )
+    return "\n".join(statements)
+
+
+def initial_schema(db: Database) -> None:
+    """Organisations, contacts, role history, audit log, sessions, incidents, recounts."""
+    _execute_script(db.conn, _INITIAL_SCHEMA + _append_only_triggers())
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the transaction Migrations opened; run one by one.
+    for statement in _split_statements(script):
+        conn.execute(statement)
+
+
+def _split_statements(script: str) -> list[str]:
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+Step = Callable[["Database"], None]
+
+STEPS: tuple[tuple[str, Step], ...] = (("0001_initial_schema", initial_schema),)
+"""Every step, oldest first; the name is what the store records as applied."""
+
+SCHEMA_VERSION = len(STEPS)
+
+
+def applied_names(conn: sqlite3.Connection) -> list[str]:
+    """The steps this store records as applied, oldest first (plain sqlite3, no import)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    if exists is None:
+        return []
+    rows = conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        (MIGRATION_SET,),
+    )
+    return [name for (name,) in rows]
+
+
+def unknown_steps(applied: list[str]) -> list[str]:
+    """Applied steps this version does not know: the store was written by a newer version."""
+    known = {name for name, _ in STEPS}
+    return [name for name in applied if name not in known]
+
+
+def pending_steps(applied: list[str]) -> list[str]:
+    """Steps of this version the store has not applied yet."""
+    done = set(applied)
+    return [name for name, _ in STEPS if name not in done]
+
+
+def apply_pending(conn: sqlite3.Connection) -> None:
+    """Apply every pending step, each in its own transaction (sqlite-utils savepoints).
+
+    The caller holds ``BEGIN IMMEDIATE`` so two processes opening a new store at once
+    cannot both migrate it.
+    """
+    import sqlite_utils
+
+    migrations = sqlite_utils.Migrations(MIGRATION_SET)
+    for name, step in STEPS:
+        migrations(name=name)(step)
+    migrations.apply(sqlite_utils.Database(conn, execute_plugins=False))

@@ -1,0 +1,21 @@
+"""Where the store lives: ``--db``/``INCIDENTCTL_DB``, else the platform's user data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STORE_FILENAME = "incidentctl.db"
+
+
+def default_store_path() -> Path:
+    """``<user data dir>/incidentctl/incidentctl.db`` as platformdirs defines it."""
+    import platformdirs  # only when no --db is given: it costs start-up time
+
+    return platformdirs.user_data_path("incidentctl", appauthor=False) / STORE_FILENAME
+
+
+def store_path(given: str | None) -> Path:
+    """The store path from ``--db`` (or its environment variable), else the default."""
+    if given:
+        return Path(given).expanduser()
+    return default_store_path()

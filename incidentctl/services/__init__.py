@@ -1,0 +1,1 @@
+"""Use cases: each runs in one transaction, takes ``now``, and returns result data."""

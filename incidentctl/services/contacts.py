@@ -1,0 +1,402 @@
+"""Contacts: add, change, import from CSV, list, show (SPEC §3, §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from incidentctl import files, timeutil
+from incidentctl.domain import (
+    Actor,
+    Contact,
+    Role,
+    RoleChange,
+    parse_email,
+    parse_name,
+    parse_org_id,
+    require_portal_admin,
+    require_same_org,
+)
+from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
+from incidentctl.services import roles as role_service
+from incidentctl.services.quota import require_org
+from incidentctl.store import Store, audit
+from incidentctl.store import contacts as contact_store
+from incidentctl.store import roles as role_store
+from incidentctl.store.contacts import ListingRow
+
+DEACTIVATED = "contact deactivated"
+
+
+@dataclass(frozen=True)
+class ContactPatch:
+    """What ``contacts set`` (or an import row) changes; None leaves a field as it is."""
+
+    name: str | None = None
+    portal_admin: bool | None = None
+    active: bool | None = None
+    expert_until: date | None = None
+    set_expert_until: bool = False  # True with expert_until None removes the certification
+
+    def applied_to(self, contact: Contact) -> Contact:
+        changed = contact
+        if self.name is not None:
+            changed = replace(changed, name=self.name)
+        if self.portal_admin is not None:
+            changed = replace(changed, portal_admin=self.portal_admin)
+        if self.active is not None:
+            changed = replace(changed, active=self.active)
+        if self.set_expert_until:
+            changed = replace(changed, expert_until=self.expert_until)
+        return changed
+
+
+def require_contact(conn: Any, email: str) -> Contact:
+    """The contact with this e-mail (any case), or NotFound (exit 3)."""
+    contact = contact_store.get_by_email(conn, email)
+    if contact is None:
+        raise NotFound(
+            f"no contact {email}",
+            hint="see the contacts with: incidentctl contacts list",
+        )
+    return contact
+
+
+def _authorize_change(actor: Actor, org_id: str, patch: ContactPatch) -> None:
+    require_portal_admin(actor, org_id, "change contacts")
+    if actor.contact is not None and patch.set_expert_until:
+        raise NotAuthorized(
+            "certifications are recorded by the operator, not by portal users",
+            hint="ask the vendor to record the AFAS Expert certification",
+        )
+
+
+def _fields(contact: Contact) -> dict[str, Any]:
+    return {
+        "name": contact.name,
+        "active": contact.active,
+        "portal_admin": contact.portal_admin,
+        "expert_until": contact.expert_until.isoformat() if contact.expert_until else None,
+    }
+
+
+def _insert(conn: Any, actor: Actor, now: datetime, contact: Contact) -> Contact:
+    at = timeutil.to_iso(now)
+    stored = contact_store.insert(conn, contact, at)
+    audit.append(
+        conn,
+        at=at,
+        actor=actor.name,
+        action="contact.add",
+        org=contact.org_id,
+        contact=contact.email,
+        after={"org": contact.org_id, **_fields(contact)},
+    )
+    return stored
+
+
+def _apply_patch(
+    conn: Any, store: Store, actor: Actor, now: datetime, before: Contact, patch: ContactPatch
+) -> tuple[Contact, list[RoleChange]]:
+    """Change one contact (audited); deactivating it revokes its incident roles."""
+    after = patch.applied_to(before)
+    if after == before:
+        return after, []
+    old, new = _fields(before), _fields(after)
+    changed = [key for key in old if old[key] != new[key]]
+    contact_store.update(conn, after)
+    audit.append(
+        conn,
+        at=timeutil.to_iso(now),
+        actor=actor.name,
+        action="contact.set",
+        org=before.org_id,
+        contact=before.email,
+        before={key: old[key] for key in changed},
+        after={key: new[key] for key in changed},
+    )
+    revoked: list[RoleChange] = []
+    if before.active and not after.active:
+        revoked = role_service.revoke_all(
+            conn,
+            after,
+            now=now,
+            delay=store.settings.propagation_delay,
+            actor=actor.name,
+            reason=DEACTIVATED,
+        )
+    return after, revoked
+
+
+def add(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    *,
+    email: str,
+    org_id: str,
+    name: str,
+    portal_admin: bool = False,
+    expert_until: date | None = None,
+) -> tuple[Contact, bool]:
+    """``contacts add``: (the contact, whether it was created). Adding the same contact
+    again is a no-op; an existing e-mail with other values is refused (use contacts set)."""
+    contact = Contact(
+        id=0,
+        email=parse_email(email),
+        org_id=parse_org_id(org_id),
+        name=parse_name(name),
+        active=True,
+        portal_admin=portal_admin,
+        expert_until=expert_until,
+    )
+    _authorize_change(actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)))
+    with store.write() as conn:
+        require_org(conn, contact.org_id)
+        existing = contact_store.get_by_email(conn, contact.email)
+        if existing is not None:
+            if replace(existing, id=0, email=contact.email) == contact:
+                return existing, False
+            raise InvalidInput(
+                f"contact {existing.email} already exists with other values",
+                hint=f"change it with: incidentctl contacts set {existing.email} …",
+            )
+        return _insert(conn, actor, now, contact), True
+
+
+def update(
+    store: Store, actor: Actor, now: datetime, email: str, patch: ContactPatch
+) -> tuple[Contact, Contact, list[RoleChange]]:
+    """``contacts set``: (before, after, the role revokes a deactivation caused)."""
+    if patch.name is not None:
+        patch = replace(patch, name=parse_name(patch.name))
+    with store.write() as conn:
+        before = require_contact(conn, parse_email(email))
+        _authorize_change(actor, before.org_id, patch)
+        after, revoked = _apply_patch(conn, store, actor, now, before, patch)
+    return before, after, revoked
+
+
+# --- import -----------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("email", "org", "name", "portal_admin", "expert_until", "active")
+_REQUIRED_COLUMNS = ("email", "org", "name")
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One validated CSV row; a field is None when its column is absent."""
+
+    line: int
+    email: str
+    org_id: str
+    name: str
+    patch: ContactPatch
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    revoked: int
+
+
+def _boolean(text: str, default: bool, where: str) -> bool:
+    value = text.strip().lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidInput(f"{where}: {text!r} is not true/false, 1/0 or yes/no")
+
+
+def parse_contacts_csv(data: bytes, source: str) -> list[ImportRow]:
+    """Every row of a contacts CSV, validated in full before anything is written."""
+    import csv
+    import io
+
+    text = files.decode(data, source)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise InvalidInput(
+            files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
+        ) from exc
+    if header is None:
+        raise InvalidInput(f"{source}: the file is empty", hint=_header_hint())
+    columns = [column.strip().lower() for column in header]
+    for column in columns:
+        if column not in IMPORT_COLUMNS:
+            raise InvalidInput(
+                files.at_line(source, 1, f"unknown column {column!r}"), hint=_header_hint()
+            )
+        if columns.count(column) > 1:
+            raise InvalidInput(files.at_line(source, 1, f"column {column!r} appears twice"))
+    missing = [column for column in _REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        raise InvalidInput(
+            files.at_line(source, 1, f"missing column {missing[0]!r}"), hint=_header_hint()
+        )
+    rows: list[ImportRow] = []
+    first_line: dict[str, int] = {}
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            where = files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
+            raise InvalidInput(where) from exc
+        if record is None:
+            break
+        line = reader.line_num
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        if len(record) != len(columns):
+            raise InvalidInput(
+                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
+            )
+        row = _import_row(dict(zip(columns, record, strict=True)), line, source)
+        key = row.email.lower()
+        if key in first_line:
+            raise InvalidInput(
+                files.at_line(
+                    source, line, f"{row.email} is listed twice (first on line {first_line[key]})"
+                )
+            )
+        first_line[key] = line
+        rows.append(row)
+    return rows
+
+
+def _header_hint() -> str:
+    return "the header is email,org,name and optionally portal_admin, expert_until, active"
+
+
+def _import_row(fields: dict[str, str], line: int, source: str) -> ImportRow:
+    where = files.at_line(source, line, "")[:-2]
+    try:
+        email = parse_email(fields["email"])
+        org_id = parse_org_id(fields["org"])
+        name = parse_name(fields["name"])
+        expert_text = fields.get("expert_until")
+        expert = timeutil.parse_date(expert_text) if expert_text and expert_text.strip() else None
+        patch = ContactPatch(
+            name=name,
+            portal_admin=_boolean(fields["portal_admin"], False, where)
+            if "portal_admin" in fields
+            else None,
+            active=_boolean(fields["active"], True, where) if "active" in fields else None,
+            expert_until=expert,
+            set_expert_until="expert_until" in fields,
+        )
+    except InvalidInput as exc:
+        message = exc.message if exc.message.startswith(where) else f"{where}: {exc.message}"
+        raise InvalidInput(message, hint=exc.hint) from exc
+    return ImportRow(line=line, email=email, org_id=org_id, name=name, patch=patch)
+
+
+def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: str) -> ImportResult:
+    """``contacts import``: upsert every row in one transaction, or nothing at all."""
+    rows = parse_contacts_csv(data, source)
+    added = updated = unchanged = revoked = 0
+    with store.write() as conn:
+        known_orgs: set[str] = set()
+        for row in rows:
+            try:
+                _authorize_change(actor, row.org_id, row.patch)
+                if row.org_id not in known_orgs:
+                    require_org(conn, row.org_id)
+                    known_orgs.add(row.org_id)
+            except (NotFound, NotAuthorized) as exc:
+                raise type(exc)(files.at_line(source, row.line, exc.message), exc.hint) from exc
+            existing = contact_store.get_by_email(conn, row.email)
+            if existing is None:
+                contact = Contact(
+                    id=0,
+                    email=row.email,
+                    org_id=row.org_id,
+                    name=row.name,
+                    active=True,
+                    portal_admin=False,
+                    expert_until=None,
+                )
+                _insert(conn, actor, now, row.patch.applied_to(contact))
+                added += 1
+                continue
+            if existing.org_id != row.org_id:
+                raise InvalidInput(
+                    files.at_line(
+                        source,
+                        row.line,
+                        f"{existing.email} belongs to organisation {existing.org_id}, "
+                        f"not {row.org_id}",
+                    ),
+                    hint="contacts cannot move between organisations; add a new contact",
+                )
+            after, changes = _apply_patch(conn, store, actor, now, existing, row.patch)
+            if after == existing:
+                unchanged += 1
+            else:
+                updated += 1
+            revoked += len(changes)
+    return ImportResult(added=added, updated=updated, unchanged=unchanged, revoked=revoked)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def listing(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    *,
+    org_id: str | None = None,
+    role: Role | None = None,
+    pending: bool = False,
+) -> Iterator[ListingRow]:
+    """``contacts list``: checked at once, then streamed inside one read snapshot."""
+    if org_id is not None:
+        require_same_org(actor, org_id)
+    elif actor.contact is not None:
+        org_id = actor.contact.org_id
+    if org_id is not None:
+        with store.read() as conn:
+            require_org(conn, org_id)
+    return _stream(store, org_id, role, timeutil.to_iso(now) if pending else None)
+
+
+def _stream(
+    store: Store, org_id: str | None, role: Role | None, pending_at: str | None
+) -> Iterator[ListingRow]:
+    with store.read() as conn:
+        yield from contact_store.listing(conn, org_id=org_id, role=role, pending_at=pending_at)
+
+
+@dataclass(frozen=True)
+class ContactDetail:
+    """One contact with its current role changes, for ``contacts show``."""
+
+    contact: Contact
+    expert_today: bool
+    latest_changes: dict[Role, RoleChange]
+
+
+def show(store: Store, actor: Actor, now: datetime, email: str) -> ContactDetail:
+    """``contacts show EMAIL``."""
+    with store.read() as conn:
+        contact = require_contact(conn, parse_email(email))
+        require_same_org(actor, contact.org_id)
+        latest = {}
+        for role in Role:
+            change = role_store.latest(conn, contact.id, role)
+            if change is not None:
+                latest[role] = change
+        today = timeutil.local_date(now, store.settings.timezone)
+        return ContactDetail(contact, contact.is_expert(today), latest)

@@ -1,0 +1,137 @@
+"""Quota: an organisation's maximum (policy, override), live use, and the published figure."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from incidentctl import policy as quota_policy
+from incidentctl import timeutil
+from incidentctl.domain import Actor, Organisation, require_operator, require_same_org
+from incidentctl.errors import NotFound
+from incidentctl.store import Store
+from incidentctl.store import orgs as org_store
+from incidentctl.store import recount as recount_store
+from incidentctl.store import roles as role_store
+from incidentctl.store.recount import Publication
+
+POLICY_SETTING = "quota_policy"
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """Maximum, live use and the last published figure of one organisation."""
+
+    org: str
+    maximum: int
+    used: int
+    experts: int
+    published: Publication | None
+
+    @property
+    def remaining(self) -> int:
+        """Seats left for non-expert submitters; 0 when over quota."""
+        return max(self.maximum - self.used, 0)
+
+    @property
+    def over_quota(self) -> bool:
+        return self.used > self.maximum
+
+
+def load_policy(conn: sqlite3.Connection) -> quota_policy.Policy:
+    """The policy in the store, or the documented default when none was loaded."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (POLICY_SETTING,)).fetchone()
+    if row is None:
+        return quota_policy.DEFAULT_POLICY
+    import json
+
+    return quota_policy.from_document(json.loads(row[0]), "stored policy")
+
+
+def require_org(conn: sqlite3.Connection, org_id: str) -> Organisation:
+    """The organisation, or NotFound (exit 3)."""
+    org = org_store.get(conn, org_id)
+    if org is None:
+        raise NotFound(
+            f"no organisation {org_id!r}", hint="see the list with: incidentctl org list"
+        )
+    return org
+
+
+def status_of(
+    conn: sqlite3.Connection,
+    org: Organisation,
+    policy: quota_policy.Policy,
+    now: datetime,
+    tz: ZoneInfo,
+) -> QuotaStatus:
+    """The quota of ``org`` at ``now``, read inside the caller's transaction."""
+    used, experts = role_store.submitter_counts(conn, org.id, timeutil.local_date(now, tz))
+    return QuotaStatus(
+        org=org.id,
+        maximum=quota_policy.derive(policy, org).maximum,
+        used=used,
+        experts=experts,
+        published=recount_store.latest_publication(conn, org.id),
+    )
+
+
+def status(store: Store, actor: Actor, now: datetime, org_id: str) -> QuotaStatus:
+    """``quota ID``."""
+    require_same_org(actor, org_id)
+    with store.read() as conn:
+        org = require_org(conn, org_id)
+        return status_of(conn, org, load_policy(conn), now, store.settings.timezone)
+
+
+def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
+    """``quota`` without an id: every organisation the actor may see."""
+    tz = store.settings.timezone
+    with store.read() as conn:
+        policy = load_policy(conn)
+        only = actor.contact.org_id if actor.contact is not None else None
+        return [status_of(conn, org, policy, now, tz) for org in org_store.iter_all(conn, only)]
+
+
+def explain(
+    store: Store, actor: Actor, org_id: str
+) -> tuple[Organisation, quota_policy.Derivation]:
+    """``quota explain ID``: the organisation and how its maximum was derived."""
+    require_same_org(actor, org_id)
+    with store.read() as conn:
+        org = require_org(conn, org_id)
+        return org, quota_policy.derive(load_policy(conn), org)
+
+
+def show_policy(store: Store) -> tuple[quota_policy.Policy, bool]:
+    """``policy show``: the policy and whether it is the built-in default."""
+    with store.read() as conn:
+        stored = conn.execute("SELECT 1 FROM settings WHERE key = ?", (POLICY_SETTING,)).fetchone()
+        return load_policy(conn), stored is None
+
+
+def load_policy_file(
+    store: Store, actor: Actor, now: datetime, data: bytes, source: str
+) -> quota_policy.Policy:
+    """``policy load FILE``: validate the whole file, then store it (audited)."""
+    require_operator(actor, "policy load")
+    new = quota_policy.parse_toml(data, source)
+    import json
+
+    from incidentctl.store import audit
+
+    with store.write() as conn:
+        old = load_policy(conn)
+        store.put_setting(POLICY_SETTING, json.dumps(quota_policy.to_document(new)))
+        audit.append(
+            conn,
+            at=timeutil.to_iso(now),
+            actor=actor.name,
+            action="policy.load",
+            before=quota_policy.to_document(old),
+            after=quota_policy.to_document(new),
+            reason=f"loaded from {source}",
+        )
+    return new

@@ -1,0 +1,76 @@
+"""Queries on organisations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from incidentctl.domain import Organisation
+
+_COLUMNS = "id, name, employees, sector, quota_override, quota_override_reason"
+
+
+def _organisation(row: tuple[Any, ...]) -> Organisation:
+    return Organisation(
+        id=row[0],
+        name=row[1],
+        employees=row[2],
+        sector=row[3],
+        quota_override=row[4],
+        quota_override_reason=row[5],
+    )
+
+
+def get(conn: sqlite3.Connection, org_id: str) -> Organisation | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM organisations WHERE id = ?", (org_id,)).fetchone()
+    return None if row is None else _organisation(row)
+
+
+def iter_all(conn: sqlite3.Connection, only: str | None = None) -> Iterator[Organisation]:
+    """Every organisation (or just ``only``), ordered by id."""
+    if only is None:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM organisations ORDER BY id")
+    else:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM organisations WHERE id = ?", (only,))
+    return (_organisation(row) for row in rows)
+
+
+def insert(conn: sqlite3.Connection, org: Organisation, created_at: str) -> None:
+    conn.execute(
+        f"INSERT INTO organisations ({_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            org.id,
+            org.name,
+            org.employees,
+            org.sector,
+            org.quota_override,
+            org.quota_override_reason,
+            created_at,
+        ),
+    )
+
+
+def update(conn: sqlite3.Connection, org: Organisation) -> None:
+    conn.execute(
+        "UPDATE organisations SET name = ?, employees = ?, sector = ?, quota_override = ?, "
+        "quota_override_reason = ? WHERE id = ?",
+        (
+            org.name,
+            org.employees,
+            org.sector,
+            org.quota_override,
+            org.quota_override_reason,
+            org.id,
+        ),
+    )
+
+
+def contact_counts(conn: sqlite3.Connection, org_id: str) -> tuple[int, int, int]:
+    """(contacts, active contacts, active portal admins) of one organisation."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(sum(active), 0), coalesce(sum(active AND portal_admin), 0) "
+        "FROM contacts WHERE org_id = ?",
+        (org_id,),
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])

@@ -1,0 +1,193 @@
+"""The clock, and parsing and display of times (SPEC §3 TIME and DURATION, §6).
+
+This is the only module that reads the system time. Everything is computed and stored in
+UTC; the store's timezone setting is used only to read times without an offset and to show
+times to people, so a daylight-saving change never shifts a delay.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from incidentctl.errors import InvalidInput
+
+UTC = UTC
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+# About a century: far enough for any real use, near enough never to overflow datetime.
+_MAX_SECONDS = 36_600 * 86_400
+
+_DURATION = re.compile(r"(\d{1,12})([smhd])", re.ASCII)
+_RELATIVE = re.compile(r"([+-])(\d{1,12})([smhd])", re.ASCII)
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+TIME_HELP = "ISO 8601 (2024-01-01T10:00, offset optional), 'now', or relative (+10m, -2h, +1d)."
+DURATION_HELP = "a whole number with a unit s, m, h or d (10m, 1h, 1d)."
+
+
+def system_now() -> datetime:
+    """The real time in UTC, to whole seconds (what is stored and shown)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def load_timezone(name: str) -> ZoneInfo:
+    """The IANA timezone ``name``; InvalidInput when it is not one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"unknown timezone {name!r}",
+            hint="use an IANA name such as Europe/Amsterdam or UTC",
+        ) from exc
+
+
+def parse_duration(text: str) -> timedelta:
+    """A DURATION: a whole number with a unit (``10m``, ``1d``)."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInput(f"not a duration: {text!r}", hint=f"a DURATION is {DURATION_HELP}")
+    return _seconds(int(match.group(1)), match.group(2), text)
+
+
+def _seconds(amount: int, unit: str, text: str) -> timedelta:
+    seconds = amount * _UNIT_SECONDS[unit]
+    if seconds > _MAX_SECONDS:
+        raise InvalidInput(f"{text!r} is too long", hint="use at most 36600d (about a century)")
+    return timedelta(seconds=seconds)
+
+
+def parse_time(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    """A TIME as an aware UTC datetime; ``now`` anchors 'now' and the relative forms."""
+    value = text.strip()
+    if value.lower() == "now":
+        return now
+    relative = _RELATIVE.fullmatch(value)
+    if relative is not None:
+        sign, amount, unit = relative.groups()
+        delta = _seconds(int(amount), unit, text)
+        try:
+            return now + delta if sign == "+" else now - delta
+        except OverflowError as exc:
+            raise InvalidInput(f"{text!r} is out of range") from exc
+    if _ISO_START.match(value) is None:
+        raise InvalidInput(f"not a time: {text!r}", hint=f"a TIME is {TIME_HELP}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"not a time: {text!r}", hint=f"a TIME is {TIME_HELP}") from exc
+    if parsed.tzinfo is None:
+        parsed = _localize(parsed, tz, text)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput(f"{text!r} is out of range") from exc
+
+
+def _localize(naive: datetime, tz: ZoneInfo, text: str) -> datetime:
+    # In the autumn the hour 02:00-03:00 happens twice; fold=0 takes the first (summer
+    # time), which is what an administrator reading a wall clock usually means.
+    aware = naive.replace(tzinfo=tz)
+    try:
+        round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError as exc:
+        raise InvalidInput(f"{text!r} is out of range") from exc
+    if round_trip != naive:
+        raise InvalidInput(
+            f"{text!r} does not exist in {tz.key}: the clocks skip that hour",
+            hint="give a time outside the daylight-saving gap, or add an offset (+01:00)",
+        )
+    return aware
+
+
+def parse_date(text: str) -> date:
+    """A calendar date ``YYYY-MM-DD``."""
+    value = text.strip()
+    if _DATE.fullmatch(value) is None:
+        raise InvalidInput(f"not a date: {text!r}", hint="dates are YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"not a date: {text!r}", hint="dates are YYYY-MM-DD") from exc
+
+
+def to_iso(moment: datetime) -> str:
+    """How times are stored and put in JSON: ISO 8601, UTC, with offset, whole seconds."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    """Read back a time written by :func:`to_iso`."""
+    return datetime.fromisoformat(text)
+
+
+def local_date(moment: datetime, tz: ZoneInfo) -> date:
+    """The calendar date of ``moment`` in ``tz`` (business dates, expert certificates)."""
+    return moment.astimezone(tz).date()
+
+
+def format_local(moment: datetime, tz: ZoneInfo) -> str:
+    """A time for people: ``2024-01-01 10:00:00 CET`` in the store's timezone."""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+
+
+def format_duration(delta: timedelta) -> str:
+    """``1h 5m`` style, largest units first, at most two of them."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        amount, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return sign + " ".join(parts[:2])
+
+
+def describe_duration(delta: timedelta) -> str:
+    """``10 minutes`` style, for sentences."""
+    seconds = int(delta.total_seconds())
+    for unit in ("d", "h", "m", "s"):
+        amount, rest = divmod(seconds, _UNIT_SECONDS[unit])
+        if amount and not rest:
+            name = _UNIT_NAMES[unit]
+            return f"{amount} {name}" + ("" if amount == 1 else "s")
+    return format_duration(delta)
+
+
+ClockSource = Literal["system", "simulated", "pinned"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time a command runs at, and where that time came from."""
+
+    now: datetime
+    source: ClockSource
+
+    def notice(self, tz: ZoneInfo) -> str | None:
+        """A line for people when the time is not the real one; None when it is."""
+        if self.source == "system":
+            return None
+        what = "simulated clock" if self.source == "simulated" else "clock pinned by --now"
+        return f"Note: {what}: {format_local(self.now, tz)}"
+
+
+def resolve_clock(pinned: str | None, simulated: str | None, tz: ZoneInfo) -> Clock:
+    """Precedence: --now / INCIDENTCTL_NOW > the store's simulated clock > the system clock.
+
+    A relative --now (``+10m``) counts from the simulated clock when one is set.
+    """
+    base = from_iso(simulated) if simulated else system_now()
+    if pinned is not None:
+        return Clock(parse_time(pinned, now=base, tz=tz), "pinned")
+    return Clock(base, "simulated" if simulated else "system")
