@@ -238,10 +238,15 @@ class Actor:
 def require_operator(actor: Actor, command: str) -> None:
     """Operator-only commands (organisation settings, recount, policy, clock) refuse --as."""
     if not actor.is_operator:
-        raise NotAuthorized(
-            f"'{command}' is for the operator only, not for a portal user (--as {actor.name})",
-            hint="run it without --as (and without INCIDENTCTL_AS)",
-        )
+        raise operator_only(command, actor.name)
+
+
+def operator_only(command: str, portal_user: str) -> NotAuthorized:
+    """The refusal of an operator-only command run with --as."""
+    return NotAuthorized(
+        f"'{command}' is for the operator only, not for a portal user (--as {portal_user})",
+        hint="run it without --as (and without INCIDENTCTL_AS)",
+    )
 
 
 def require_same_org(actor: Actor, org_id: str) -> None:

@@ -8,6 +8,8 @@ terminal or NO_COLOR is set.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import sys
@@ -112,19 +114,36 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
 # --- tables -------------------------------------------------------------------------------
 
 
-def console(stderr: bool = False) -> Console:
-    """A rich console; when not writing to a terminal it never wraps lines."""
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
+    class PipeConsole(Console):
+        """rich ends the process itself (exit 1) when the reader of a pipe goes away; leave
+        that to the CLI layer, which ends every command the same way then (exit 141)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; when not writing to a terminal it never wraps lines."""
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream.isatty()
-    return Console(
+    # rich's own NO_COLOR support drops colours but still writes bold and other styles;
+    # without a colour system it writes no escape sequences at all (no-color.org).
+    plain = bool(os.environ.get("NO_COLOR"))
+    return _console_class()(
         file=stream,
         width=None if terminal else 1_000,
         highlight=False,
         emoji=False,
         markup=False,
-        no_color=True if os.environ.get("NO_COLOR") else None,
+        color_system=None if plain else "auto",
+        no_color=True if plain else None,
     )
 
 
@@ -149,14 +168,9 @@ def table(
             widths = [
                 max([len(name), *(len(row[i]) for row in chunk)]) for i, name in enumerate(columns)
             ]
-        grid = Table(
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            show_header=first,
-            title=title if first else None,
-            title_justify="left",
-            pad_edge=False,
-        )
+        if first and title:
+            out.print(Text(title, style="bold"))
+        grid = Table(box=box.SIMPLE_HEAD, show_edge=False, show_header=first, pad_edge=False)
         for name, width in zip(columns, widths, strict=True):
             grid.add_column(name, min_width=width, max_width=width, overflow="fold")
         for row in chunk:

@@ -178,11 +178,22 @@ def _toml_bands(key: str, bands: Sequence[Band]) -> list[str]:
 
 
 def _toml_key(name: str) -> str:
-    import json  # a TOML basic string is a JSON string for everything json.dumps emits
-
     if name.replace("-", "").replace("_", "").isalnum() and name.isascii():
         return name
-    return json.dumps(name)
+    # A quoted key in plain ASCII, so no character of a name can act on a terminal; TOML
+    # spells characters beyond U+FFFF as \UXXXXXXXX (JSON's surrogate pairs are invalid).
+    escaped = []
+    for char in name:
+        code = ord(char)
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            escaped.append(char)
+        elif code <= 0xFFFF:
+            escaped.append(f"\\u{code:04x}")
+        else:
+            escaped.append(f"\\U{code:08x}")
+    return '"' + "".join(escaped) + '"'
 
 
 def parse_toml(data: bytes, source: str) -> Policy:

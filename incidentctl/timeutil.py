@@ -178,7 +178,11 @@ class Clock:
         """A line for people when the time is not the real one; None when it is."""
         if self.source == "system":
             return None
-        what = "simulated clock" if self.source == "simulated" else "clock pinned by --now"
+        what = (
+            "simulated clock"
+            if self.source == "simulated"
+            else "clock pinned by --now or INCIDENTCTL_NOW"
+        )
         return f"Note: {what}: {format_local(self.now, tz)}"
 
 

@@ -3,17 +3,19 @@ exceptions become ``Error:``/``Hint:`` lines and exit codes (docs/exit-codes.md)
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.core import Context as ClickContext
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from incidentctl import __version__, errors
-from incidentctl.cli import contacts, ops, orgs, quota
+from incidentctl.cli import access, apply, clock, contacts, ops, orgs, quota, recount, roles
 from incidentctl.cli.common import AppState
 from incidentctl.output import error
 
@@ -38,6 +40,17 @@ class IncidentctlGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    def invoke(self, ctx: ClickContext) -> Any:
+        # Typer would turn these into a silent exit 130 and an exit 1 before main() sees them.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            error("interrupted; the unfinished transaction was rolled back")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(141) from None  # like other Unix tools when a reader (| head) goes
+
 
 def _run(
     group: IncidentctlGroup,
@@ -59,6 +72,9 @@ def _run(
         _traceback()
         error(exc.message, exc.hint)
         return exc.exit_code
+    except NoArgsIsHelpError as exc:
+        sys.stderr.write(exc.format_message() + "\n")  # a group without its command: its help
+        return errors.INVALID_INPUT
     except ClickException as exc:
         error(exc.format_message(), _usage_hint(exc))
         return errors.INVALID_INPUT
@@ -73,11 +89,8 @@ def _run(
         error(translated.message, translated.hint)
         return translated.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        error("interrupted; nothing was written by the unfinished step")
+        error("interrupted; the unfinished transaction was rolled back")
         return 130
-    except BrokenPipeError:
-        _silence_stdout()
-        return 141  # like other Unix tools when the reader of a pipe goes away (| head)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
         _traceback(always_hint=True)
         error(
@@ -85,6 +98,11 @@ def _run(
             "run again with --debug and report the traceback",
         )
         return errors.INTERNAL_ERROR
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     return result if isinstance(result, int) else errors.OK
 
 
@@ -182,12 +200,18 @@ def root(
     """
     global _debug
     _debug = debug
-    app_state = AppState(db=db, as_email=as_email or None, now=now or None, debug=debug)
+    if (as_email is not None and not as_email.strip()) or os.environ.get("INCIDENTCTL_AS") == "":
+        # An empty variable in a script must never turn a portal user into the operator.
+        raise errors.InvalidInput(
+            "--as (or INCIDENTCTL_AS) is empty",
+            hint="give a contact's e-mail address, or leave --as out to act as the operator",
+        )
+    app_state = AppState(db=db, as_email=as_email, now=now, debug=debug)
     ctx.obj = app_state
     ctx.call_on_close(app_state.close)
 
 
-for module in (ops, orgs, contacts, quota):
+for module in (ops, orgs, contacts, roles, apply, quota, recount, access, clock):
     module.register(app)
 
 

@@ -42,17 +42,23 @@ class AppState:
         bad --now is reported by every command that uses the store."""
         if self._store is None:
             self._store = Store.open(self.path, create=create)
-            settings = self._store.settings
-            self._clock = timeutil.resolve_clock(
-                self.now or None, settings.simulated_clock, settings.timezone
-            )
+            self.clock  # noqa: B018 - a bad --now is reported by every command
         return self._store
 
     @property
     def clock(self) -> timeutil.Clock:
-        self.store()
-        assert self._clock is not None
+        """The time this command runs at: --now, else the simulated clock, else the system."""
+        store = self.store()
+        if self._clock is None:
+            settings = store.settings
+            self._clock = timeutil.resolve_clock(
+                self.now, settings.simulated_clock, settings.timezone
+            )
         return self._clock
+
+    def reset_clock(self) -> None:
+        """Resolve the clock again (after the simulated clock was changed)."""
+        self._clock = None
 
     @property
     def actor(self) -> Actor:
@@ -68,6 +74,10 @@ class AppState:
                     raise NotAuthorized(
                         f"--as {self.as_email}: no such contact, so it may do nothing here",
                         hint="give the e-mail address of a contact in the store",
+                    )
+                if not contact.active:
+                    raise NotAuthorized(
+                        f"--as {contact.email}: the contact is inactive and cannot use the portal"
                     )
                 self._actor = Actor(name=contact.email, contact=contact)
         return self._actor

@@ -9,7 +9,7 @@ import typer
 
 from incidentctl import files, output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
-from incidentctl.domain import ROLE_HELP, Contact, parse_role
+from incidentctl.domain import ROLE_HELP, Contact, Role, parse_role
 from incidentctl.services import contacts as contact_service
 from incidentctl.services.contacts import ContactPatch
 from incidentctl.store.contacts import LISTING_COLUMNS
@@ -54,7 +54,7 @@ def add(
     ctx: typer.Context,
     email: Email,
     org: Annotated[str, typer.Option("--org", metavar="ID", help="The contact's organisation.")],
-    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="Full name.")],
     portal_admin: Annotated[
         bool,
         typer.Option(
@@ -97,7 +97,9 @@ def add(
 def set_(
     ctx: typer.Context,
     email: Email,
-    name: Annotated[str | None, typer.Option("--name", help="New full name.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="New full name.")
+    ] = None,
     portal_admin: Annotated[
         bool | None,
         typer.Option("--portal-admin/--no-portal-admin", help="Make or unmake a portal admin."),
@@ -138,8 +140,8 @@ def set_(
                 **contact_document(after),
                 "changed": before != after,
                 "revoked": [
-                    {"role": c.role.value, "effective_at": timeutil.to_iso(c.effective_at)}
-                    for c in revoked
+                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
+                    for role, effective_at in revoked
                 ],
             }
         )
@@ -152,10 +154,8 @@ def set_(
     for key in old:
         if old[key] != new[key]:
             output.line(f"  {key}: {output.printable(old[key])} -> {output.printable(new[key])}")
-    for change in revoked:
-        output.line(
-            f"  revoked {change.role.label}, takes effect {show_time(app, change.effective_at)}"
-        )
+    for role, effective_at in revoked:
+        output.line(f"  revoked {role.label}, takes effect {show_time(app, effective_at)}")
 
 
 @contacts_app.command("import")
@@ -233,7 +233,7 @@ def list_(
     else:
         output.table(
             ["E-mail", "Org", "Name", "Active", "Portal admin", "Expert until", "Roles"],
-            ([*row[:6], ", ".join(row[6]) or "-"] for row in rows),
+            ([*row[:6], ", ".join(Role(r).label for r in row[6]) or "-"] for row in rows),
         )
 
 

@@ -9,7 +9,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
-from incidentctl.domain import SETTING_HELP, require_operator
+from incidentctl.domain import SETTING_HELP, Role, operator_only
 from incidentctl.errors import STORE_UNAVAILABLE
 from incidentctl.services import ops
 
@@ -37,9 +37,11 @@ def init(
 ) -> None:
     """Create the store (running it again is harmless); --demo adds example data."""
     app = state(ctx)
+    if app.as_email:
+        # Refused before anything is created or migrated: a portal user never makes a store.
+        raise operator_only("init", app.as_email)
     created = not app.path.exists() or app.path.stat().st_size == 0
     store = app.store(create=True)
-    require_operator(app.actor, "init")
     demo_added = False
     if demo:
         from incidentctl.services import demo as demo_service
@@ -66,7 +68,9 @@ def log(
     ] = None,
     action: Annotated[
         str | None,
-        typer.Option("--action", help="Only this action (grant, revoke, contact.set, ...)."),
+        typer.Option(
+            "--action", metavar="ACTION", help="Only this action (grant, revoke, contact.set, ...)."
+        ),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", metavar="N", help="Only the last N matching events.")
@@ -80,13 +84,14 @@ def log(
     app = state(ctx)
     store = app.store()
     tz = store.settings.timezone
-    since_at = timeutil.parse_time(since, now=app.clock.now, tz=tz) if since else None
+    since_at = timeutil.parse_time(since, now=app.clock.now, tz=tz) if since is not None else None
     events = ops.log(
         store, app.actor, org=org, contact=contact, since=since_at, action=action, limit=limit
     )
     if json:
         output.stream_json_array(
             {
+                "id": e.id,
                 "at": e.at,
                 "actor": e.actor,
                 "action": e.action,
@@ -109,7 +114,7 @@ def log(
                 e.action,
                 e.org,
                 e.contact,
-                e.role,
+                Role(e.role).label if e.role else None,
                 _change_text(e.before, e.after),
                 e.reason,
             ]
@@ -141,7 +146,7 @@ def _change_text(before: str | None, after: str | None) -> str:
 def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show the settings and whether each is still the default."""
     app = state(ctx)
-    views = ops.settings(app.store())
+    views = ops.settings(app.store(), app.actor)
     clock = app.store().settings.simulated_clock
     if json:
         document: dict[str, object] = {view.key: view.value for view in views}
@@ -187,6 +192,8 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     Exits 0 when every check passes, 6 when one does not.
     """
     app = state(ctx)
+    if app.as_email:  # checked before opening: doctor must work on a store that won't open
+        raise operator_only("doctor", app.as_email)
     checks = ops.doctor(app.path)
     healthy = all(check.ok for check in checks)
     if json:

@@ -65,12 +65,16 @@ def org_document(view: OrgOverview) -> dict[str, Any]:
 def add(
     ctx: typer.Context,
     org_id: OrgId,
-    name: Annotated[str, typer.Option("--name", help="The organisation's name.")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="The organisation's name.")],
     employees: Annotated[
-        int, typer.Option("--employees", min=0, help="Number of employees (sets the quota band).")
+        int,
+        typer.Option(
+            "--employees", metavar="N", min=0, help="Number of employees (sets the quota band)."
+        ),
     ],
     sector: Annotated[
-        str | None, typer.Option("--sector", help="Sector, for comparable-customer bands.")
+        str | None,
+        typer.Option("--sector", metavar="TEXT", help="Sector, for comparable-customer bands."),
     ] = None,
     json: JsonOption = False,
 ) -> None:
@@ -105,19 +109,22 @@ def add(
 def set_(
     ctx: typer.Context,
     org_id: OrgId,
-    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="TEXT", help="New name.")] = None,
     employees: Annotated[
-        int | None, typer.Option("--employees", min=0, help="New number of employees.")
+        int | None, typer.Option("--employees", metavar="N", min=0, help="New number of employees.")
     ] = None,
     sector: Annotated[
-        str | None, typer.Option("--sector", help='New sector ("" removes it).')
+        str | None, typer.Option("--sector", metavar="TEXT", help='New sector ("" removes it).')
     ] = None,
     quota: Annotated[
         int | None,
-        typer.Option("--quota", min=0, help="Override the policy's maximum (needs --reason)."),
+        typer.Option(
+            "--quota", metavar="N", min=0, help="Override the policy's maximum (needs --reason)."
+        ),
     ] = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why the maximum is overridden (audited).")
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="Why the maximum is overridden (audited)."),
     ] = None,
     clear_quota: Annotated[
         bool, typer.Option("--clear-quota", help="Remove the override: the policy decides again.")

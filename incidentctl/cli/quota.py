@@ -10,6 +10,7 @@ from incidentctl import files, output
 from incidentctl import policy as quota_policy
 from incidentctl.cli.common import JsonOption, clock_notice, state
 from incidentctl.cli.orgs import quota_document
+from incidentctl.domain import require_operator
 from incidentctl.errors import InvalidInput
 from incidentctl.services import quota as quota_service
 
@@ -158,7 +159,7 @@ def _explain(app: Any, org_id: str, json: bool) -> None:
 def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show the quota policy in force (as TOML, the format 'policy load' reads)."""
     app = state(ctx)
-    policy, is_default = quota_service.show_policy(app.store())
+    policy, is_default = quota_service.show_policy(app.store(), app.actor)
     if json:
         output.emit_json({"default": is_default, "policy": quota_policy.to_document(policy)})
         return
@@ -181,6 +182,8 @@ def policy_load(
     and refuse new non-expert grants until seats free up.
     """
     app = state(ctx)
+    # Refuse a portal user before reading the file (or waiting for stdin).
+    require_operator(app.actor, "policy load")
     data, source = files.read_bytes(file)
     policy = quota_service.load_policy_file(app.store(), app.actor, app.clock.now, data, source)
     if json:

@@ -82,7 +82,8 @@ def _fields(contact: Contact) -> dict[str, Any]:
     }
 
 
-def _insert(conn: Any, actor: Actor, now: datetime, contact: Contact) -> Contact:
+def create(conn: Any, actor: Actor, now: datetime, contact: Contact) -> Contact:
+    """Insert a new contact and its audit event, inside the caller's transaction."""
     at = timeutil.to_iso(now)
     stored = contact_store.insert(conn, contact, at)
     audit.append(
@@ -99,7 +100,7 @@ def _insert(conn: Any, actor: Actor, now: datetime, contact: Contact) -> Contact
 
 def _apply_patch(
     conn: Any, store: Store, actor: Actor, now: datetime, before: Contact, patch: ContactPatch
-) -> tuple[Contact, list[RoleChange]]:
+) -> tuple[Contact, list[tuple[Role, datetime]]]:
     """Change one contact (audited); deactivating it revokes its incident roles."""
     after = patch.applied_to(before)
     if after == before:
@@ -117,16 +118,9 @@ def _apply_patch(
         before={key: old[key] for key in changed},
         after={key: new[key] for key in changed},
     )
-    revoked: list[RoleChange] = []
+    revoked: list[tuple[Role, datetime]] = []
     if before.active and not after.active:
-        revoked = role_service.revoke_all(
-            conn,
-            after,
-            now=now,
-            delay=store.settings.propagation_delay,
-            actor=actor.name,
-            reason=DEACTIVATED,
-        )
+        revoked = role_service.revoke_all(conn, after, actor, now, store.settings, DEACTIVATED)
     return after, revoked
 
 
@@ -163,12 +157,12 @@ def add(
                 f"contact {existing.email} already exists with other values",
                 hint=f"change it with: incidentctl contacts set {existing.email} …",
             )
-        return _insert(conn, actor, now, contact), True
+        return create(conn, actor, now, contact), True
 
 
 def update(
     store: Store, actor: Actor, now: datetime, email: str, patch: ContactPatch
-) -> tuple[Contact, Contact, list[RoleChange]]:
+) -> tuple[Contact, Contact, list[tuple[Role, datetime]]]:
     """``contacts set``: (before, after, the role revokes a deactivation caused)."""
     if patch.name is not None:
         patch = replace(patch, name=parse_name(patch.name))
@@ -327,7 +321,7 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
                     portal_admin=False,
                     expert_until=None,
                 )
-                _insert(conn, actor, now, row.patch.applied_to(contact))
+                create(conn, actor, now, row.patch.applied_to(contact))
                 added += 1
                 continue
             if existing.org_id != row.org_id:

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from incidentctl import timeutil
 from incidentctl.domain import Actor, Contact, Organisation, Role
 from incidentctl.errors import InvalidInput
+from incidentctl.services import contacts as contact_service
+from incidentctl.services import orgs as org_service
 from incidentctl.services import roles as role_service
-from incidentctl.store import Store, audit
-from incidentctl.store import contacts as contact_store
-from incidentctl.store import orgs as org_store
+from incidentctl.store import Store
 
 DEMO_MARKER = "demo"
 
@@ -50,7 +50,6 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
     """Fill an empty store with the demo set; False when it is already there."""
     today = timeutil.local_date(now, store.settings.timezone)
     yesterday = now - timedelta(days=1)
-    delay = store.settings.propagation_delay
     with store.write() as conn:
         if store.get_setting(DEMO_MARKER) is not None:
             return False
@@ -59,59 +58,36 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
                 "the store already holds organisations; --demo only fills an empty store",
                 hint="use another store for the demo: incidentctl --db demo.db init --demo",
             )
-        at = timeutil.to_iso(yesterday)
         for org_id, name, employees, sector in _ORGS:
-            org = Organisation(org_id, name, employees, sector, None, None)
-            org_store.insert(conn, org, at)
-            audit.append(
-                conn,
-                at=at,
-                actor=actor.name,
-                action="org.add",
-                org=org_id,
-                after={"name": name, "employees": employees, "sector": sector},
+            org_service.create(
+                conn, actor, yesterday, Organisation(org_id, name, employees, sector, None, None)
             )
-        for email, org_id, name, admin, expert_days, active, roles in _CONTACTS:
+        for email, org_id, name, admin, expert_days, active, _ in _CONTACTS:
             expert: date | None = None if expert_days is None else today + timedelta(expert_days)
-            contact = contact_store.insert(
-                conn, Contact(0, email, org_id, name, active, admin, expert), at
+            contact_service.create(
+                conn, actor, yesterday, Contact(0, email, org_id, name, active, admin, expert)
             )
-            audit.append(
+        settings = store.settings
+        for role in Role:
+            role_service.apply_emails(
                 conn,
-                at=at,
-                actor=actor.name,
-                action="contact.add",
-                org=org_id,
-                contact=email,
-                after={
-                    "name": name,
-                    "portal_admin": admin,
-                    "expert_until": expert.isoformat() if expert else None,
-                    "active": active,
-                },
+                actor,
+                yesterday,
+                settings,
+                action="grant",
+                role=role,
+                emails=[row[0] for row in _CONTACTS if role in row[6]],
+                reason="demo data",
             )
-            for role in roles:
-                role_service.record_change(
-                    conn,
-                    contact,
-                    role,
-                    "grant",
-                    now=yesterday,
-                    delay=delay,
-                    actor=actor.name,
-                    reason="demo data",
-                )
         # One change still propagating, to show 'pending' and 'check'.
-        jeroen = contact_store.get_by_email(conn, "jeroen@oosterwold.nl")
-        assert jeroen is not None
-        role_service.record_change(
+        role_service.apply_emails(
             conn,
-            jeroen,
-            Role.SUBMITTER,
-            "grant",
-            now=now,
-            delay=delay,
-            actor=actor.name,
+            actor,
+            now,
+            settings,
+            action="grant",
+            role=Role.SUBMITTER,
+            emails=["jeroen@oosterwold.nl"],
             reason="demo data: still propagating",
         )
         store.put_setting(DEMO_MARKER, timeutil.to_iso(now))

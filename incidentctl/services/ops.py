@@ -27,8 +27,9 @@ class SettingView:
     description: str
 
 
-def settings(store: Store) -> list[SettingView]:
+def settings(store: Store, actor: Actor) -> list[SettingView]:
     """``settings show``."""
+    require_operator(actor, "settings show")
     current = store.settings
     stored = {key for (key,) in store.conn.execute("SELECT key FROM settings")}
     values = {
@@ -48,9 +49,9 @@ def set_setting(store: Store, actor: Actor, now: datetime, key: str, value: str)
     key = key.strip().lower()
     stored = parse_setting(key, value, now=now, tz=store.settings.timezone)
     with store.write() as conn:
-        before = {view.key: view.value for view in settings(store)}[key]
+        before = {view.key: view.value for view in settings(store, actor)}[key]
         store.put_setting(key, stored)
-        after = {view.key: view.value for view in settings(store)}[key]
+        after = {view.key: view.value for view in settings(store, actor)}[key]
         if before != after:
             audit.append(
                 conn,

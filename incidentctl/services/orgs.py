@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -66,12 +67,15 @@ def add(
                 f"organisation {org.id} already exists with other values",
                 hint=f"change it with: incidentctl org set {org.id} …",
             )
-        at = timeutil.to_iso(now)
-        org_store.insert(conn, org, at)
-        audit.append(
-            conn, at=at, actor=actor.name, action="org.add", org=org.id, after=_fields(org)
-        )
+        create(conn, actor, now, org)
     return org, True
+
+
+def create(conn: sqlite3.Connection, actor: Actor, now: datetime, org: Organisation) -> None:
+    """Insert a new organisation and its audit event, inside the caller's transaction."""
+    at = timeutil.to_iso(now)
+    org_store.insert(conn, org, at)
+    audit.append(conn, at=at, actor=actor.name, action="org.add", org=org.id, after=_fields(org))
 
 
 def update(

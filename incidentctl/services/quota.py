@@ -105,8 +105,9 @@ def explain(
         return org, quota_policy.derive(load_policy(conn), org)
 
 
-def show_policy(store: Store) -> tuple[quota_policy.Policy, bool]:
+def show_policy(store: Store, actor: Actor) -> tuple[quota_policy.Policy, bool]:
     """``policy show``: the policy and whether it is the built-in default."""
+    require_operator(actor, "policy show")
     with store.read() as conn:
         stored = conn.execute("SELECT 1 FROM settings WHERE key = ?", (POLICY_SETTING,)).fetchone()
         return load_policy(conn), stored is None

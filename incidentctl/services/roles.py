@@ -1,73 +1,251 @@
-"""Granting and revoking the incident roles (SPEC §2 rules 2, 4, 6, 7; §4)."""
+"""Granting and revoking the incident roles (SPEC §2 rules 2, 4, 6, 7; §4).
+
+Every change, from one e-mail on the command line to a million in a file, goes through one
+batch: the rows are loaded into a temporary table, classified in one query, checked against
+the quota per organisation, and written with their audit events, all inside one
+``BEGIN IMMEDIATE`` transaction, so concurrent processes can never exceed a quota and a
+refused batch writes nothing.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import islice
 
 from incidentctl import timeutil
-from incidentctl.domain import Action, Contact, Role, RoleChange, effective_at
-from incidentctl.store import audit
+from incidentctl.domain import (
+    Action,
+    Actor,
+    Contact,
+    Role,
+    Settings,
+    is_valid_email,
+    require_portal_admin,
+)
+from incidentctl.errors import INVALID_INPUT, QUOTA_EXCEEDED
+from incidentctl.output import Progress
+from incidentctl.policy import derive
+from incidentctl.services.quota import load_policy
+from incidentctl.store import Store
+from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
+from incidentctl.store.roles import ORIGIN_ARGUMENT, BatchRow
+
+_CHUNK = 10_000
+_PER_ORG_COUNT_LIMIT = 50  # up to this many organisations, count each from its index
+
+STATUS_OF_ACTION = {"grant": "granted", "revoke": "revoked"}
 
 
-def record_change(
-    conn: sqlite3.Connection,
-    contact: Contact,
-    role: Role,
-    action: Action,
-    *,
+@dataclass(frozen=True)
+class ResultRow:
+    """What happened (or would happen) to one row of a batch."""
+
+    origin: int
+    line: int
+    email: str
+    org: str | None
+    status: str
+    effective_at: str | None
+    reason: str | None
+
+    @property
+    def where(self) -> str:
+        return f"argument {self.line}" if self.origin == ORIGIN_ARGUMENT else f"line {self.line}"
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """The summary of a batch; its rows are read with :func:`results` afterwards."""
+
+    action: Action
+    role: Role
+    applied: bool
+    dry_run: bool
+    summary: dict[str, int]
+    exit_code: int  # 0, or the exit code of the first cause of refusal
+    refusal: str | None
+
+
+def change(
+    store: Store,
+    actor: Actor,
     now: datetime,
-    delay: timedelta,
-    actor: str,
+    *,
+    action: Action,
+    role: Role,
+    rows: Iterable[BatchRow],
+    dry_run: bool = False,
+    reason: str | None = None,
+    progress: Progress | None = None,
+) -> BatchOutcome:
+    """``grant``/``revoke``: plan the whole batch, then apply all of it or nothing."""
+    if actor.contact is not None:
+        require_portal_admin(actor, actor.contact.org_id, f"{action} roles")
+    settings = store.settings
+    # A dry run only reads: a snapshot is enough and it blocks nobody.
+    transaction = store.read() if dry_run else store.write()
+    with transaction as conn:
+        role_store.start_batch(conn)
+        iterator = iter(rows)
+        while chunk := list(islice(iterator, _CHUNK)):
+            role_store.add_to_batch(conn, chunk)
+            if progress is not None:
+                progress.advance(len(chunk))
+        return plan_and_apply(
+            conn,
+            actor,
+            now,
+            action=action,
+            role=role,
+            delay_end=now + settings.propagation_delay,
+            today=timeutil.local_date(now, settings.timezone),
+            write=not dry_run,
+            reason=reason,
+        )
+
+
+def plan_and_apply(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    now: datetime,
+    *,
+    action: Action,
+    role: Role,
+    delay_end: datetime,
+    today: date,
+    write: bool,
     reason: str | None,
-) -> RoleChange | None:
-    """Append one role change and its audit event; None when it would change nothing."""
-    previous = role_store.latest(conn, contact.id, role)
-    holds = previous is not None and previous.action == "grant"
-    if holds == (action == "grant"):
-        return None
-    change = RoleChange(
-        id=None,
-        contact_id=contact.id,
-        role=role,
-        action=action,
-        requested_at=now,
-        effective_at=effective_at(now, delay, previous),
-        actor=actor,
-        reason=reason,
-    )
-    role_store.insert(conn, change)
-    audit.append(
+) -> BatchOutcome:
+    """Classify the loaded batch, check the quota, and (if nothing is refused) write it."""
+    role_store.plan_batch(
         conn,
-        at=timeutil.to_iso(now),
-        actor=actor,
         action=action,
-        org=contact.org_id,
-        contact=contact.email,
-        role=role.value,
-        before={"holds": holds},
-        after={"holds": not holds, "effective_at": timeutil.to_iso(change.effective_at)},
+        role=role,
+        today=today,
+        effective_at=timeutil.to_iso(delay_end),
+        actor_org=actor.contact.org_id if actor.contact is not None else None,
+    )
+    malformed = [
+        pos for pos, given in role_store.unknown_in_plan(conn) if not is_valid_email(given)
+    ]
+    if malformed:
+        role_store.refuse_in_plan(conn, malformed, INVALID_INPUT, "not a valid e-mail address")
+    if action == "grant" and role is Role.SUBMITTER:
+        _check_quota(conn, today)
+    summary, cause, refusal = role_store.plan_summary(conn)
+    applied = cause is None and write
+    if applied and (summary["granted"] or summary["revoked"]):
+        role_store.apply_plan(
+            conn,
+            role=role,
+            action=action,
+            now=timeutil.to_iso(now),
+            actor=actor.name,
+            reason=reason,
+        )
+    return BatchOutcome(
+        action=action,
+        role=role,
+        applied=applied,
+        dry_run=not write,
+        summary=summary,
+        exit_code=cause or 0,
+        refusal=refusal,
+    )
+
+
+def _check_quota(conn: sqlite3.Connection, today: date) -> None:
+    """Refuse the new non-expert grants of every organisation the batch would take over
+    its maximum; experts never count, and an over-quota organisation keeps its holders."""
+    new_by_org = role_store.new_submitters_by_org(conn)
+    if not new_by_org:
+        return
+    if len(new_by_org) <= _PER_ORG_COUNT_LIMIT:
+        used_by_org = {
+            org_id: role_store.submitter_counts(conn, org_id, today)[0] for org_id, _ in new_by_org
+        }
+    else:
+        used_by_org = {
+            org_id: used
+            for org_id, (used, _) in role_store.submitter_counts_by_org(conn, today).items()
+        }
+    policy = load_policy(conn)
+    for org_id, new in new_by_org:
+        org = org_store.get(conn, org_id)
+        assert org is not None  # contacts reference their organisation
+        maximum = derive(policy, org).maximum
+        used = used_by_org.get(org_id, 0)
+        if used + new > maximum:
+            role_store.refuse_org_in_plan(
+                conn,
+                org_id,
+                f"quota exceeded: organisation {org_id} uses {used} of its {maximum} "
+                f"submitter seats and this batch adds {new}",
+                QUOTA_EXCEEDED,
+            )
+
+
+def results(store: Store) -> Iterator[ResultRow]:
+    """The rows of the last batch on this store's connection, in input order."""
+    for row in role_store.iter_plan(store.conn):
+        yield ResultRow(*row)
+
+
+def apply_emails(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    *,
+    action: Action,
+    role: Role,
+    emails: Iterable[str],
+    reason: str | None,
+) -> BatchOutcome:
+    """A batch inside the caller's write transaction (deactivation, the demo data)."""
+    role_store.start_batch(conn)
+    role_store.add_to_batch(
+        conn, [(ORIGIN_ARGUMENT, n, email) for n, email in enumerate(emails, start=1)]
+    )
+    return plan_and_apply(
+        conn,
+        actor,
+        now,
+        action=action,
+        role=role,
+        delay_end=now + settings.propagation_delay,
+        today=timeutil.local_date(now, settings.timezone),
+        write=True,
         reason=reason,
     )
-    return change
 
 
 def revoke_all(
     conn: sqlite3.Connection,
     contact: Contact,
-    *,
+    actor: Actor,
     now: datetime,
-    delay: timedelta,
-    actor: str,
+    settings: Settings,
     reason: str,
-) -> list[RoleChange]:
-    """Revoke every incident role the contact holds (deactivation), audited one by one."""
-    changes = []
+) -> list[tuple[Role, datetime]]:
+    """Revoke every incident role the contact holds (deactivation): (role, takes effect)."""
+    revoked = []
     for role in Role:
-        change = record_change(
-            conn, contact, role, "revoke", now=now, delay=delay, actor=actor, reason=reason
+        outcome = apply_emails(
+            conn,
+            actor,
+            now,
+            settings,
+            action="revoke",
+            role=role,
+            emails=[contact.email],
+            reason=reason,
         )
-        if change is not None:
-            changes.append(change)
-    return changes
+        if outcome.summary["revoked"]:
+            (row,) = role_store.iter_plan(conn)
+            revoked.append((role, timeutil.from_iso(row[5])))
+    return revoked

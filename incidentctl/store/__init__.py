@@ -40,6 +40,7 @@ class Store:
         self.path = path
         self.conn = conn
         self._settings: Settings | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, path: Path, *, create: bool = False) -> Store:
@@ -85,7 +86,9 @@ class Store:
             )
         if not migrations.pending_steps(applied):
             return
-        if not applied and not create:
+        if not applied:
+            # Migrations are transactional, so tables without our applied steps belong to
+            # another application: never add ours to it, not even for init.
             has_tables = self.conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1"
             ).fetchone()
@@ -94,6 +97,7 @@ class Store:
                     f"{self.path} is a SQLite database but not an incidentctl store",
                     hint="point --db at an incidentctl store, or create one with init",
                 )
+        if not applied and not create:
             raise StoreUnavailable(
                 f"no store at {self.path} (the file is empty)",
                 hint=f"create one with: incidentctl --db {self.path} init",
@@ -108,6 +112,7 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self._closed = True
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -122,13 +127,26 @@ class Store:
         self.conn.execute("COMMIT")
 
     @contextmanager
+    def trial(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that is always rolled back: a dry run that must see the
+        effect of its own writes (a quota after revokes) and then leave no trace."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+
+    @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for a command that reads several things (WAL: no lock)."""
         self.conn.execute("BEGIN")
         try:
             yield self.conn
         finally:
-            if self.conn.in_transaction:
+            # A listing abandoned half-way (the reader of a pipe went away) is finalised by
+            # the garbage collector, possibly after the store was closed: nothing to end then.
+            if not self._closed and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
 
     @property

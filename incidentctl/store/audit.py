@@ -29,7 +29,8 @@ def _encode(value: dict[str, Any] | None) -> str | None:
         return None
     import json
 
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    # Compact and sorted: the same text SQLite's json_object() writes for batch events.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def append(
@@ -83,10 +84,11 @@ def iter_events(
     )
     if limit is not None:
         # The most recent `limit` events, still shown oldest first.
-        sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id"
+        sql = f"SELECT * FROM ({sql} ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"
         params.append(limit)
     else:
-        sql += " ORDER BY id"
+        # Chronological: with a simulated or pinned clock, write order can differ.
+        sql += " ORDER BY at, id"
     return (Event(*row) for row in conn.execute(sql, params))
 
 

@@ -72,6 +72,16 @@ def insert(conn: sqlite3.Connection, change: RoleChange) -> None:
     )
 
 
+def holders(conn: sqlite3.Connection, org_id: str, role: Role) -> list[tuple[int, str]]:
+    """(id, e-mail) of the organisation's contacts who hold ``role`` as last granted."""
+    rows = conn.execute(
+        f"SELECT c.id, c.email FROM contacts c WHERE c.org_id = ? "
+        f"AND {latest_action_sql('c', role)} = 'grant' ORDER BY c.email",
+        (org_id,),
+    )
+    return [(int(i), str(e)) for i, e in rows]
+
+
 def submitter_counts(conn: sqlite3.Connection, org_id: str, today: date) -> tuple[int, int]:
     """(used, experts) of one organisation, live: active contacts whose latest submitter
     change is a grant (in effect or still propagating), split by certification today."""
@@ -85,18 +95,250 @@ def submitter_counts(conn: sqlite3.Connection, org_id: str, today: date) -> tupl
     return int(row[0]), int(row[1])
 
 
+def submitter_counts_by_org(conn: sqlite3.Connection, today: date) -> dict[str, tuple[int, int]]:
+    """(used, experts) of every organisation with submitters, live, in one pass over the
+    latest submitter change of each contact: the whole-store form of
+    :func:`submitter_counts`, for batches touching many organisations and the recount."""
+    rows = conn.execute(
+        "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
+        "WHERE role = 'submitter' GROUP BY contact_id) "
+        "SELECT c.org_id, "
+        "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < :today), "
+        "count(*) FILTER (WHERE c.expert_until >= :today) "
+        "FROM latest JOIN contacts c ON c.id = latest.contact_id "
+        "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id",
+        {"today": today.isoformat()},
+    )
+    return {org_id: (int(used), int(experts)) for org_id, used, experts in rows}
+
+
+def orgs_with_submitter(conn: sqlite3.Connection, at: str, *, in_effect: bool) -> set[str]:
+    """Organisations where an active contact holds the submitter role at ``at``: in effect
+    then, or (``in_effect=False``) as last granted or revoked by then. Log-ins don't count."""
+    moment = "effective_at" if in_effect else "requested_at"
+    rows = conn.execute(
+        "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
+        f"WHERE role = 'submitter' AND {moment} <= :at GROUP BY contact_id) "
+        "SELECT DISTINCT c.org_id FROM latest JOIN contacts c ON c.id = latest.contact_id "
+        "WHERE latest.action = 'grant' AND c.active = 1",
+        {"at": at},
+    )
+    return {org_id for (org_id,) in rows}
+
+
+def pending_count(conn: sqlite3.Connection, now: str) -> int:
+    """How many changes made by ``now`` are not yet in effect."""
+    row = conn.execute(
+        "SELECT count(*) FROM role_changes WHERE effective_at > ? AND requested_at <= ?",
+        (now, now),
+    ).fetchone()
+    return int(row[0])
+
+
 def pending(
     conn: sqlite3.Connection, now: str, org_id: str | None = None
 ) -> Iterator[tuple[str, str, str, str, str, str]]:
-    """Changes not yet in effect at ``now``, soonest first:
+    """Changes made by ``now`` but not yet in effect, soonest first:
     (email, org, role, action, requested_at, effective_at)."""
     sql = (
         "SELECT c.email, c.org_id, r.role, r.action, r.requested_at, r.effective_at "
-        "FROM role_changes r JOIN contacts c ON c.id = r.contact_id WHERE r.effective_at > ?"
+        "FROM role_changes r JOIN contacts c ON c.id = r.contact_id "
+        "WHERE r.effective_at > :now AND r.requested_at <= :now"
     )
-    params: list[object] = [now]
+    params: dict[str, object] = {"now": now}
     if org_id is not None:
-        sql += " AND c.org_id = ?"
-        params.append(org_id)
+        sql += " AND c.org_id = :org"
+        params["org"] = org_id
     sql += " ORDER BY r.effective_at, r.id"
     return iter(conn.execute(sql, params))
+
+
+# --- batches: one grant or revoke of many contacts, planned and applied set-based --------------
+#
+# The rows of a batch go into a temporary table; one query classifies them all (unknown,
+# duplicate, other organisation, inactive, unchanged, to change), and the changes and their
+# audit events are written with INSERT … SELECT. The temporary tables live on after the
+# transaction, so the per-row results stream from them to the output.
+
+BatchRow = tuple[int, int, str]
+"""(origin: 0 argument / 1 file, line or position, the e-mail as given)."""
+
+ORIGIN_ARGUMENT = 0
+ORIGIN_FILE = 1
+
+
+def start_batch(conn: sqlite3.Connection) -> None:
+    """An empty batch table (temporary: private to this connection)."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS batch "
+        "(pos INTEGER PRIMARY KEY, origin INTEGER NOT NULL, line INTEGER NOT NULL, "
+        "email TEXT NOT NULL)"
+    )
+    conn.execute("DELETE FROM temp.batch")
+    conn.execute("DROP TABLE IF EXISTS temp.plan")
+
+
+def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
+    conn.executemany("INSERT INTO temp.batch (origin, line, email) VALUES (?, ?, ?)", rows)
+
+
+# Reasons are data, so they are bound as parameters like any value.
+_PLAN_SQL = """
+CREATE TEMP TABLE plan AS
+SELECT
+    b.pos, b.origin, b.line, b.given, b.contact_id, b.email, b.org_id, b.expert,
+    CASE
+        WHEN b.contact_id IS NULL THEN 'refused'
+        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 'refused'
+        WHEN b.nth > 1 THEN 'unchanged'
+        WHEN :action = 'grant' AND b.active = 0 THEN 'refused'
+        WHEN :action = 'grant' AND b.current = 'grant' THEN 'unchanged'
+        WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN 'unchanged'
+        WHEN :action = 'grant' THEN 'granted'
+        ELSE 'revoked'
+    END AS status,
+    CASE
+        WHEN b.contact_id IS NULL THEN 3
+        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 4
+        WHEN b.nth > 1 THEN NULL
+        WHEN :action = 'grant' AND b.active = 0 THEN 2
+    END AS cause,
+    CASE
+        WHEN b.contact_id IS NULL THEN :unknown
+        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org
+            THEN :other_org || ' (' || b.org_id || ')'
+        WHEN b.nth > 1 THEN :duplicate || ' ' || b.first_line
+        WHEN :action = 'grant' AND b.active = 0 THEN :inactive
+        WHEN :action = 'grant' AND b.current = 'grant' THEN :holds
+        WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN :not_held
+    END AS reason,
+    max(:effective_at, coalesce(b.previous_effective_at, '')) AS effective_at
+FROM (
+    SELECT
+        t.pos, t.origin, t.line, t.email AS given,
+        c.id AS contact_id, c.email, c.org_id, c.active,
+        coalesce(c.expert_until >= :today, 0) AS expert,
+        r.action AS current, r.effective_at AS previous_effective_at,
+        CASE WHEN c.id IS NULL THEN 1
+             ELSE row_number() OVER (PARTITION BY c.id ORDER BY t.pos) END AS nth,
+        first_value(CASE t.origin WHEN 0 THEN 'argument ' ELSE 'line ' END || t.line)
+            OVER (PARTITION BY c.id ORDER BY t.pos) AS first_line
+    FROM temp.batch t
+    LEFT JOIN contacts c ON c.email = t.email
+    LEFT JOIN role_changes r ON r.id = (
+        SELECT x.id FROM role_changes x
+        WHERE x.contact_id = c.id AND x.role = :role ORDER BY x.id DESC LIMIT 1
+    )
+) AS b
+ORDER BY b.pos
+"""
+
+REASONS = {
+    "unknown": "no such contact",
+    "other_org": "belongs to another organisation",
+    "duplicate": "listed twice, first at",
+    "inactive": "the contact is inactive",
+    "holds": "already holds the role",
+    "not_held": "does not hold the role",
+}
+
+
+def plan_batch(
+    conn: sqlite3.Connection,
+    *,
+    action: str,
+    role: Role,
+    today: date,
+    effective_at: str,
+    actor_org: str | None,
+) -> None:
+    """Classify every batch row into temp.plan (status, cause = exit code, reason)."""
+    conn.execute(
+        _PLAN_SQL,
+        {
+            "action": action,
+            "role": role.value,
+            "today": today.isoformat(),
+            "effective_at": effective_at,
+            "actor_org": actor_org,
+            **REASONS,
+        },
+    )
+
+
+def unknown_in_plan(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(pos, e-mail as given) of the rows that matched no contact."""
+    return conn.execute(
+        "SELECT pos, given FROM temp.plan WHERE contact_id IS NULL ORDER BY pos"
+    ).fetchall()
+
+
+def refuse_in_plan(conn: sqlite3.Connection, positions: list[int], cause: int, reason: str) -> None:
+    conn.executemany(
+        "UPDATE temp.plan SET status = 'refused', cause = ?, reason = ? WHERE pos = ?",
+        [(cause, reason, pos) for pos in positions],
+    )
+
+
+def new_submitters_by_org(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(organisation, new non-expert grants) in a submitter grant batch."""
+    return conn.execute(
+        "SELECT org_id, count(*) FROM temp.plan WHERE status = 'granted' AND NOT expert "
+        "GROUP BY org_id ORDER BY org_id"
+    ).fetchall()
+
+
+def refuse_org_in_plan(conn: sqlite3.Connection, org_id: str, reason: str, cause: int) -> None:
+    """Refuse the new non-expert grants of one organisation (its quota is exceeded)."""
+    conn.execute(
+        "UPDATE temp.plan SET status = 'refused', cause = ?, reason = ? "
+        "WHERE org_id = ? AND status = 'granted' AND NOT expert",
+        (cause, reason, org_id),
+    )
+
+
+def plan_summary(conn: sqlite3.Connection) -> tuple[dict[str, int], int | None, str | None]:
+    """(count per status, the lowest exit code among refusals, the first refusal's reason)."""
+    counts = dict.fromkeys(("granted", "revoked", "unchanged", "refused"), 0)
+    for status, number in conn.execute("SELECT status, count(*) FROM temp.plan GROUP BY status"):
+        counts[status] = number
+    row = conn.execute(
+        "SELECT cause, reason FROM temp.plan WHERE status = 'refused' ORDER BY cause, pos LIMIT 1"
+    ).fetchone()
+    return counts, (None if row is None else row[0]), (None if row is None else row[1])
+
+
+def apply_plan(
+    conn: sqlite3.Connection, *, role: Role, action: str, now: str, actor: str, reason: str | None
+) -> None:
+    """Write the planned changes and one audit event per change, in batch order."""
+    holds_after = "true" if action == "grant" else "false"
+    holds_before = "false" if action == "grant" else "true"
+    conn.execute(
+        "INSERT INTO role_changes "
+        "(contact_id, role, action, requested_at, effective_at, actor, reason) "
+        "SELECT contact_id, ?, ?, ?, effective_at, ?, ? FROM temp.plan "
+        "WHERE status IN ('granted', 'revoked') ORDER BY pos",
+        (role.value, action, now, actor, reason),
+    )
+    # The same JSON as audit.append writes (sorted keys, compact separators).
+    conn.execute(
+        "INSERT INTO events (at, actor, action, org_id, contact, role, before, after, reason) "
+        "SELECT ?, ?, ?, org_id, email, ?, "
+        f"json_object('holds', json('{holds_before}')), "
+        f"json_object('effective_at', effective_at, 'holds', json('{holds_after}')), ? "
+        "FROM temp.plan WHERE status IN ('granted', 'revoked') ORDER BY pos",
+        (now, actor, action, role.value, reason),
+    )
+
+
+def iter_plan(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    """The rows of the plan in batch order:
+    (origin, line, e-mail (stored form, else as given), org, status, effective_at, reason)."""
+    return iter(
+        conn.execute(
+            "SELECT origin, line, coalesce(email, given), org_id, status, "
+            "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, reason "
+            "FROM temp.plan ORDER BY pos"
+        )
+    )

@@ -1,0 +1,719 @@
+"""incidentctl's benchmark suite: each target against a floor measured in the same run.
+
+    python benchmarks/run.py            # 1M contacts in 10k organisations (several minutes)
+    python benchmarks/run.py --quick    # 50k contacts in 500 organisations (under a minute)
+
+Absolute times drift on shared machines, so every case is compared, by the ratio of
+medians of interleaved runs, with the least its dependencies allow on the same machine in
+the same run (issue 7):
+
+- Typer floor: a Typer app with incidentctl's shape (as many groups and commands, each
+  with a few typed options) running one trivial command, or its --help;
+- write floor: stdlib sqlite3 ``executemany`` writing, in one transaction with foreign
+  keys on, one change row and one audit row per contact into two indexed tables that
+  reference the contacts table: the least a bulk grant must write;
+- query floor: the ``sqlite3`` shell running the equivalent GROUP BY on the same file;
+- export floor: stdlib sqlite3 + ``csv.writer`` streaming the seven contract columns of
+  the same contacts (SPEC §3a).
+
+Results go to docs/performance.md (the full run) or are printed (--quick, unless
+--write). The store is built once per size and cached in benchmarks/data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+REPORT = ROOT / "docs" / "performance.md"
+BIN = Path(sys.executable).parent
+INCIDENTCTL = str(BIN / "incidentctl")
+BUILD_VERSION = 3  # bump when the generated data changes
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    contacts: int
+    orgs: int
+    grants: tuple[int, ...]
+    runs: int
+
+
+FULL = Size("full", 1_000_000, 10_000, (100_000, 1_000_000), runs=5)
+QUICK = Size("quick", 50_000, 500, (10_000, 50_000), runs=3)
+
+
+# --- measuring ------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    seconds: float
+    max_rss_mib: float
+
+
+def measure(
+    argv: Sequence[str], *, stdin: Path | None = None, env: dict[str, str] | None = None
+) -> Sample:
+    """Run one process to completion: wall time and its peak resident memory."""
+    stdin_file = stdin.open("rb") if stdin else subprocess.DEVNULL
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        stdin=stdin_file,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if stdin:
+        stdin_file.close()  # type: ignore[union-attr]
+    if process.returncode != 0:
+        raise SystemExit(
+            f"benchmark command failed ({process.returncode}): {' '.join(argv)}\n"
+            + errors.decode(errors="replace")
+        )
+    return Sample(elapsed, usage.ru_maxrss / 1024)
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def spread(self) -> str:
+        times = [s.seconds for s in self.samples]
+        return f"{min(times):.3f}–{max(times):.3f}"
+
+    @property
+    def peak_mib(self) -> float:
+        return max(s.max_rss_mib for s in self.samples)
+
+
+def interleaved(
+    runs: int,
+    target: Callable[[], Sample],
+    floor: Callable[[], Sample],
+    prepare: Callable[[], None] | None = None,
+) -> tuple[Series, Series]:
+    """Alternate target and floor runs so drift hits both alike; first a warm-up of each."""
+    if prepare:
+        prepare()
+    target()
+    if prepare:
+        prepare()
+    floor()
+    targets, floors = Series(), Series()
+    for _ in range(runs):
+        if prepare:
+            prepare()
+        targets.samples.append(target())
+        if prepare:
+            prepare()
+        floors.samples.append(floor())
+    return targets, floors
+
+
+# --- the data -------------------------------------------------------------------------
+
+_FIRST = [
+    "Anouk",
+    "Bram",
+    "Chantal",
+    "Dirk",
+    "Els",
+    "Fatima",
+    "Gert",
+    "Hanna",
+    "Ilse",
+    "Jeroen",
+    "Koen",
+    "Lotte",
+    "Mohamed",
+    "Noor",
+    "Pieter",
+    "Sanne",
+    "Thijs",
+    "Yara",
+    "Zeynep",
+    "Wim",
+]
+_LAST = [
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "El Amrani",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Dijk",
+    "Yılmaz",
+    "Dekker",
+]
+_SECTORS = [None, None, "zorg", "onderwijs", "overheid", "retail", "bouw", "ict"]
+_BANDS = [(0, 2), (10, 3), (50, 5), (250, 8), (1000, 12), (5000, 20)]  # the default policy
+
+
+def _policy_maximum(employees: int) -> int:
+    maximum = 2
+    for start, band_max in _BANDS:
+        if employees >= start:
+            maximum = band_max
+    return maximum
+
+
+def build_store(size: Size) -> Path:
+    """The benchmark store for ``size``, built once (about a minute for 1M contacts)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"store-{size.contacts}-{size.orgs}-v{BUILD_VERSION}.db"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    for leftover in DATA.glob(partial.name + "*"):
+        leftover.unlink()
+    print(f"building {path.name} ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [INCIDENTCTL, "--db", str(partial), "init"], check=True, stdout=subprocess.DEVNULL
+    )
+    rng = random.Random(20240101)
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def iso(moment: datetime) -> str:
+        return moment.isoformat(timespec="seconds")
+
+    # Organisation sizes are long-tailed: many small customers, a few very large ones;
+    # each gets contacts in proportion to employees ** 0.6.
+    employees = [max(1, int(rng.lognormvariate(4.2, 1.4))) for _ in range(size.orgs)]
+    weights = [e**0.6 for e in employees]
+    scale = size.contacts / sum(weights)
+    counts = [max(1, int(w * scale)) for w in weights]
+    counts[-1] += size.contacts - sum(counts)
+    while counts[-1] < 1:  # rounding overshoot: take contacts back from the largest
+        biggest = counts.index(max(counts))
+        counts[biggest] -= 1
+        counts[-1] += 1
+
+    conn = sqlite3.connect(partial, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    orgs = [
+        (str(100000 + i), f"Klant {100000 + i} B.V.", employees[i], rng.choice(_SECTORS))
+        for i in range(size.orgs)
+    ]
+    conn.executemany(
+        "INSERT INTO organisations (id, name, employees, sector, created_at) "
+        "VALUES (?, ?, ?, ?, '2023-06-01T08:00:00+00:00')",
+        orgs,
+    )
+    contacts = []
+    changes = []
+    events = []
+    contact_id = 0
+    for (org_id, _, org_employees, _), count in zip(orgs, counts, strict=True):
+        maximum = _policy_maximum(org_employees)
+        members = []
+        for n in range(count):
+            contact_id += 1
+            email = f"c{contact_id}.{n}@klant{org_id}.nl"
+            expert = None
+            draw = rng.random()
+            if draw < 0.02:
+                expert = (now.date() + timedelta(days=rng.randint(1, 700))).isoformat()
+            elif draw < 0.03:
+                expert = (now.date() - timedelta(days=rng.randint(1, 400))).isoformat()
+            active = 0 if rng.random() < 0.05 else 1
+            admin = 1 if n < 2 or rng.random() < 0.005 else 0
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+            contacts.append((contact_id, email, org_id, name, active, admin, expert))
+            members.append((contact_id, email, active, expert))
+        added = iso(now - timedelta(days=400))
+        events.extend(("contact.add", org_id, email, None, added) for _, email, _, _ in members)
+        active_members = [m for m in members if m[2]]
+        rng.shuffle(active_members)
+        submitters = active_members[
+            : max(1, int(min(maximum, len(active_members)) * rng.uniform(0.5, 1.0)))
+        ]
+        managers = active_members[-rng.randint(1, 2) :]
+        for cid, email, _, _ in submitters:
+            at = now - timedelta(days=rng.randint(1, 600), minutes=rng.randint(0, 1440))
+            changes.append((cid, "submitter", "grant", iso(at), iso(at + timedelta(minutes=10))))
+            events.append(("grant", org_id, email, "submitter", iso(at)))
+        for cid, email, _, _ in managers:
+            at = now - timedelta(days=rng.randint(1, 600))
+            changes.append((cid, "manager", "grant", iso(at), iso(at + timedelta(minutes=10))))
+            events.append(("grant", org_id, email, "manager", iso(at)))
+        # Some history: former submitters whose role was granted and later revoked.
+        for cid, email, _, _ in active_members[len(submitters) : len(submitters) + 2]:
+            at = now - timedelta(days=rng.randint(200, 700))
+            later = at + timedelta(days=rng.randint(10, 150))
+            changes.append((cid, "submitter", "grant", iso(at), iso(at + timedelta(minutes=10))))
+            changes.append(
+                (cid, "submitter", "revoke", iso(later), iso(later + timedelta(minutes=10)))
+            )
+            events.append(("grant", org_id, email, "submitter", iso(at)))
+            events.append(("revoke", org_id, email, "submitter", iso(later)))
+        if len(contacts) >= 50_000:
+            _flush(conn, contacts, changes, events)
+    _flush(conn, contacts, changes, events)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(partial) + suffix).unlink(missing_ok=True)
+    partial.rename(path)
+    print(f"built in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def _flush(conn: sqlite3.Connection, contacts: list, changes: list, events: list) -> None:
+    conn.executemany(
+        "INSERT INTO contacts (id, email, org_id, name, active, portal_admin, expert_until, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, '2025-10-01T08:00:00+00:00')",
+        contacts,
+    )
+    changes.sort(key=lambda change: change[3])  # history is written in time order
+    conn.executemany(
+        "INSERT INTO role_changes (contact_id, role, action, requested_at, effective_at, actor) "
+        "VALUES (?, ?, ?, ?, ?, 'operator:hr')",
+        changes,
+    )
+    conn.executemany(
+        "INSERT INTO events (action, org_id, contact, role, at, actor) "
+        "VALUES (?, ?, ?, ?, ?, 'operator:hr')",
+        events,
+    )
+    contacts.clear()
+    changes.clear()
+    events.clear()
+
+
+def sample_rows(store: Path) -> tuple[str, str]:
+    """A submitter to check and the organisation with the most contacts."""
+    conn = sqlite3.connect(store)
+    (email,) = conn.execute(
+        "SELECT c.email FROM role_changes r JOIN contacts c ON c.id = r.contact_id "
+        "WHERE r.role = 'submitter' AND r.action = 'grant' AND c.active = 1 LIMIT 1"
+    ).fetchone()
+    (org,) = conn.execute(
+        "SELECT org_id FROM contacts GROUP BY org_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    conn.close()
+    return email, org
+
+
+# --- the floors -----------------------------------------------------------------------
+
+
+def write_typer_floor(directory: Path) -> Path:
+    """A Typer app shaped like incidentctl: the same groups and number of commands."""
+    import typer.main
+
+    from incidentctl.cli import app
+
+    command = typer.main.get_command(app)
+    top = 0
+    groups: list[int] = []
+    for sub in command.commands.values():  # type: ignore[attr-defined]
+        children = getattr(sub, "commands", None)
+        if children:
+            groups.append(len(children))
+        else:
+            top += 1
+    lines = [
+        '"""The Typer floor: incidentctl\'s shape, trivial commands."""',
+        "from typing import Annotated",
+        "import typer",
+        "app = typer.Typer()",
+        "def _command(name):",
+        "    def run(",
+        '        item: Annotated[str, typer.Argument(help="an argument")] = "x",',
+        '        limit: Annotated[int, typer.Option(help="a number")] = 1,',
+        '        flag: Annotated[bool, typer.Option(help="a flag")] = False,',
+        '        json: Annotated[bool, typer.Option("--json", help="json")] = False,',
+        "    ) -> None:",
+        '        """A trivial command."""',
+        '        typer.echo("ok")',
+        "    run.__name__ = name",
+        "    return run",
+        f"for i in range({top}):",
+        '    app.command(f"cmd{i}")(_command(f"cmd{i}"))',
+        f"for g, size in enumerate({groups}):",
+        '    group = typer.Typer(help="A group.")',
+        "    for i in range(size):",
+        '        group.command(f"sub{i}")(_command(f"sub{i}"))',
+        '    app.add_typer(group, name=f"group{g}")',
+        'if __name__ == "__main__":',
+        "    app()",
+    ]
+    path = directory / "typer_floor.py"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+WRITE_FLOOR = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA foreign_keys = ON")
+conn.execute("PRAGMA synchronous = FULL")
+conn.execute("CREATE TABLE floor_changes (id INTEGER PRIMARY KEY, "
+             "contact_id INTEGER NOT NULL REFERENCES contacts(id), role TEXT, action TEXT, "
+             "requested_at TEXT, effective_at TEXT, actor TEXT, reason TEXT)")
+conn.execute("CREATE INDEX floor_changes_contact ON floor_changes(contact_id, role)")
+conn.execute("CREATE TABLE floor_events (id INTEGER PRIMARY KEY, at TEXT, actor TEXT, "
+             "action TEXT, org_id TEXT REFERENCES organisations(id), contact TEXT, role TEXT, "
+             "before TEXT, after TEXT, reason TEXT)")
+conn.execute("CREATE INDEX floor_events_org ON floor_events(org_id)")
+rows = [line.strip() for line in open(sys.argv[2])]
+ids = dict(conn.execute("SELECT email, id FROM contacts"))
+orgs = dict(conn.execute("SELECT id, org_id FROM contacts"))
+conn.execute("BEGIN")
+now, eff = "2026-11-27T10:00:00+00:00", "2026-11-27T10:10:00+00:00"
+conn.executemany("INSERT INTO floor_changes (contact_id, role, action, requested_at, "
+                 "effective_at, actor) VALUES (?, 'submitter', 'grant', ?, ?, 'operator')",
+                 ((ids[e], now, eff) for e in rows))
+conn.executemany("INSERT INTO floor_events (at, actor, action, org_id, contact, role) "
+                 "VALUES (?, 'operator', 'grant', ?, ?, 'submitter')",
+                 ((now, orgs[ids[e]], e) for e in rows))
+conn.execute("COMMIT")
+"""
+
+EXPORT_SQL = (
+    "SELECT c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, "
+    "(SELECT r.action FROM role_changes r WHERE r.contact_id = c.id AND r.role = 'submitter' "
+    "ORDER BY r.id DESC LIMIT 1) = 'grant', "
+    "(SELECT r.action FROM role_changes r WHERE r.contact_id = c.id AND r.role = 'manager' "
+    "ORDER BY r.id DESC LIMIT 1) = 'grant' "
+    "FROM contacts c ORDER BY c.org_id, c.email"
+)
+
+EXPORT_FLOOR = f"""
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+writer = csv.writer(sys.stdout, lineterminator="\\n")
+writer.writerow(("email", "org", "name", "active", "portal_admin", "expert_until", "roles"))
+writer.writerows(conn.execute({EXPORT_SQL!r}))
+"""
+
+QUERY_FLOOR_SQL = (
+    "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
+    "WHERE role = 'submitter' GROUP BY contact_id) "
+    "SELECT c.org_id, "
+    "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < '2026-11-27'), "
+    "count(*) FILTER (WHERE c.expert_until >= '2026-11-27') "
+    "FROM latest JOIN contacts c ON c.id = latest.contact_id "
+    "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id;"
+)
+
+
+# --- the cases ------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    case: str
+    target: Series
+    floor: Series
+    floor_name: str
+    limit: float
+    subtract: float = 0.0  # the Typer floor's median, for whole-time-minus-startup ratios
+    memory_limit_mib: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return (self.target.median - self.subtract) / self.floor.median
+
+    @property
+    def passed(self) -> bool:
+        memory_ok = self.memory_limit_mib is None or self.target.peak_mib <= self.memory_limit_mib
+        return self.ratio <= self.limit and memory_ok
+
+
+def copy_store(source: Path, destination: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(destination) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, destination)
+
+
+def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
+    store = build_store(size)
+    email, org = sample_rows(store)
+    results: list[Result] = []
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="incidentctl-bench-") as tmp:
+        work = Path(tmp)
+        floor_app = write_typer_floor(work)
+        # Startup: incidentctl's commands against the Typer floor.
+        db = ["--db", str(store)]
+        cases = [
+            ("startup: --help", [INCIDENTCTL, "--help"], [python, str(floor_app), "--help"]),
+            (
+                "startup: check EMAIL",
+                [INCIDENTCTL, *db, "check", email],
+                [python, str(floor_app), "cmd0", "x"],
+            ),
+            (
+                "startup: quota ID",
+                [INCIDENTCTL, *db, "quota", org],
+                [python, str(floor_app), "cmd0", "x"],
+            ),
+        ]
+        typer_floor = Series()
+        for name, target_argv, floor_argv in cases:
+            target, floor = interleaved(
+                size.runs * 2,
+                lambda a=target_argv: _measure_allowing(a, {0, 4}),
+                lambda a=floor_argv: measure(a),
+            )
+            typer_floor.samples += floor.samples if "check" in name else []
+            results.append(Result(name, target, floor, "Typer floor", 1.15))
+        startup = typer_floor.median
+
+        # recount on the whole store against the sqlite3 shell's GROUP BY.
+        recount_store = work / "recount.db"
+        copy_store(store, recount_store)
+        shell = shutil.which("sqlite3")
+        if shell is None:
+            raise SystemExit("the query floor needs the sqlite3 shell (apt install sqlite3)")
+        target, floor = interleaved(
+            size.runs,
+            lambda: measure(
+                [
+                    INCIDENTCTL,
+                    "--db",
+                    str(recount_store),
+                    "--now",
+                    "2026-11-27T04:15",
+                    "recount",
+                    "--force",
+                    "--quiet",
+                ]
+            ),
+            lambda: measure([shell, str(recount_store), QUERY_FLOOR_SQL]),
+        )
+        results.append(Result("recount", target, floor, "query floor", 2.0, startup))
+
+        # contacts list --csv / --json against sqlite3 + csv.writer.
+        export = work / "export_floor.py"
+        export.write_text(EXPORT_FLOOR)
+        for fmt in ("--csv", "--json"):
+            target, floor = interleaved(
+                size.runs,
+                lambda f=fmt: measure([INCIDENTCTL, *db, "contacts", "list", f]),
+                lambda: measure([python, str(export), str(store)]),
+            )
+            results.append(
+                Result(f"contacts list {fmt}", target, floor, "export floor", 2.0, startup, 100)
+            )
+
+        # grant --file of N contacts (quota raised) against executemany of the same rows.
+        writer = work / "write_floor.py"
+        writer.write_text(WRITE_FLOOR)
+        grant_store = work / "grant.db"
+        base = work / "grant-base.db"
+        copy_store(store, base)
+        conn = sqlite3.connect(base)
+        # Everyone may be granted: quotas raised, inactive contacts reactivated.
+        conn.execute(
+            "UPDATE organisations SET quota_override = 10000000, "
+            "quota_override_reason = 'benchmark'"
+        )
+        conn.execute("UPDATE contacts SET active = 1 WHERE active = 0")
+        conn.commit()
+        emails = [e for (e,) in conn.execute("SELECT email FROM contacts")]
+        conn.close()
+        for count in size.grants:
+            chosen = emails if count >= len(emails) else random.Random(count).sample(emails, count)
+            listing = work / f"grant-{count}.txt"
+            listing.write_text("\n".join(chosen) + "\n")
+            target, floor = interleaved(
+                max(3, size.runs - 2),
+                lambda f=listing: measure(
+                    [
+                        INCIDENTCTL,
+                        "--db",
+                        str(grant_store),
+                        "--now",
+                        "2026-11-27T10:00",
+                        "grant",
+                        "submitter",
+                        "--file",
+                        str(f),
+                    ]
+                ),
+                lambda f=listing: measure([python, str(writer), str(grant_store), str(f)]),
+                prepare=lambda: copy_store(base, grant_store),
+            )
+            label = f"grant --file {_count(count)} contacts"
+            limit_mib = 300 if count >= 1_000_000 else None
+            results.append(Result(label, target, floor, "write floor", 3.0, startup, limit_mib))
+            if count == max(size.grants):
+                check_after_bulk = grant_store
+        # check and quota stay index answers after a bulk grant of every contact.
+        for name, argv in (
+            (
+                "startup after bulk grant: check EMAIL",
+                [INCIDENTCTL, "--db", str(check_after_bulk), "check", email],
+            ),
+            (
+                "startup after bulk grant: quota ID",
+                [INCIDENTCTL, "--db", str(check_after_bulk), "quota", org],
+            ),
+        ):
+            target, floor = interleaved(
+                size.runs * 2,
+                lambda a=argv: _measure_allowing(a, {0, 4}),
+                lambda: measure([python, str(floor_app), "cmd0", "x"]),
+            )
+            results.append(Result(name, target, floor, "Typer floor", 1.15))
+    return results, _versions(store)
+
+
+def _measure_allowing(argv: Sequence[str], codes: set[int]) -> Sample:
+    """``check`` exits 4 for a contact who may not submit; that is a result, not a failure."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code
+    if code not in codes:
+        raise SystemExit(f"failed ({code}): {' '.join(argv)}\n{errors.decode(errors='replace')}")
+    return Sample(elapsed, usage.ru_maxrss / 1024)
+
+
+def _versions(store: Path) -> dict[str, str]:
+    from importlib.metadata import version
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, {memory} RAM",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "incidentctl": version("incidentctl"),
+        "typer": version("typer"),
+        "rich": version("rich"),
+        "sqlite-utils": version("sqlite-utils"),
+        "store": f"{store.name}, {store.stat().st_size / 1024 / 1024:.0f} MiB",
+    }
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> list[str]:
+    rows = [
+        "| case | incidentctl median (min–max) s | floor | floor median (min–max) s | "
+        "ratio | target | peak MiB | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        minus = " − Typer floor" if r.subtract else ""
+        memory = f"{r.target.peak_mib:.0f}" + (
+            f" (≤ {r.memory_limit_mib:.0f})" if r.memory_limit_mib else ""
+        )
+        rows.append(
+            f"| {r.case} | {r.target.median:.3f} ({r.target.spread}) | {r.floor_name} | "
+            f"{r.floor.median:.3f} ({r.floor.spread}) | {r.ratio:.2f}{minus and ' ¹'} | "
+            f"≤ {r.limit:g}× | {memory} | {'PASS' if r.passed else 'FAIL'} |"
+        )
+    return rows
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="50k contacts, under a minute")
+    parser.add_argument("--write", action="store_true", help="write docs/performance.md")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    results, versions = run_suite(size)
+    rows = table(results)
+    print("\n".join(rows))
+    passed = all(r.passed for r in results)
+    print("\nall targets PASS" if passed else "\nsome targets FAIL")
+    if args.write or not args.quick:
+        _write_report(size, results, versions, rows)
+    return 0 if passed else 1
+
+
+def _write_report(
+    size: Size, results: list[Result], versions: dict[str, str], rows: list[str]
+) -> None:
+    text = REPORT.read_text() if REPORT.exists() else ""
+    marker_start, marker_end = "<!-- results:start -->", "<!-- results:end -->"
+    block = [
+        marker_start,
+        f"Run of `python benchmarks/run.py{' --quick' if size is QUICK else ''}` "
+        f"({_count(size.contacts)} contacts in {_count(size.orgs)} organisations) "
+        f"on {versions['date']}.",
+        "",
+        *(f"- {key}: {value}" for key, value in versions.items() if key != "date"),
+        "",
+        *rows,
+        "",
+        "¹ (incidentctl − Typer floor) / floor: the start-up every command pays is taken out.",
+        marker_end,
+    ]
+    if marker_start in text and marker_end in text:
+        head, rest = text.split(marker_start, 1)
+        _, tail = rest.split(marker_end, 1)
+        text = head + "\n".join(block) + tail
+    else:
+        text = text + ("\n" if text else "") + "\n".join(block) + "\n"
+    REPORT.write_text(text)
+    print(f"wrote {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""``clock show|set|advance|reset``: a simulated clock for demonstrations and training."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from incidentctl import output, timeutil
+from incidentctl.cli.common import AppState, JsonOption, show_time, state
+from incidentctl.domain import require_operator
+from incidentctl.services import clock as clock_service
+
+clock_app = typer.Typer(
+    name="clock",
+    help="A simulated clock kept in the store, used by every command until reset.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(clock_app)
+
+
+def _report(app: AppState, json: bool) -> None:
+    store = app.store()
+    clock = app.clock
+    simulated = store.get_setting(clock_service.CLOCK_SETTING)
+    if json:
+        output.emit_json(
+            {
+                "now": timeutil.to_iso(clock.now),
+                "source": clock.source,
+                "simulated": simulated,
+            }
+        )
+        return
+    sources = {
+        "system": "the system clock",
+        "simulated": "the simulated clock (reset with 'incidentctl clock reset')",
+        "pinned": "pinned by --now or INCIDENTCTL_NOW",
+    }
+    output.line(f"{show_time(app, clock.now)}: {sources[clock.source]}")
+    if simulated and clock.source == "pinned":
+        output.line(f"The simulated clock stands at {show_time(app, timeutil.from_iso(simulated))}")
+
+
+@clock_app.command("show")
+def show(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Show the time commands use, and where it comes from."""
+    app = state(ctx)
+    require_operator(app.actor, "clock")
+    _report(app, json)
+
+
+@clock_app.command("set")
+def set_(
+    ctx: typer.Context,
+    time: Annotated[str, typer.Argument(metavar="TIME", help=timeutil.TIME_HELP)],
+    json: JsonOption = False,
+) -> None:
+    """Set the simulated clock to TIME; it stands still until set, advanced or reset."""
+    app = state(ctx)
+    store = app.store()
+    now = app.clock.now
+    moment = timeutil.parse_time(time, now=now, tz=store.settings.timezone)
+    clock_service.set_clock(store, app.actor, now, moment)
+    app.reset_clock()
+    _report(app, json)
+
+
+@clock_app.command("advance")
+def advance(
+    ctx: typer.Context,
+    duration: Annotated[str, typer.Argument(metavar="DURATION", help=timeutil.DURATION_HELP)],
+    json: JsonOption = False,
+) -> None:
+    """Move the simulated clock on by DURATION (from the current time if none is set)."""
+    app = state(ctx)
+    by = timeutil.parse_duration(duration)
+    clock_service.advance(app.store(), app.actor, app.clock.now, by)
+    app.reset_clock()
+    _report(app, json)
+
+
+@clock_app.command("reset")
+def reset(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Go back to the system clock."""
+    app = state(ctx)
+    clock_service.set_clock(app.store(), app.actor, app.clock.now, None)
+    app.reset_clock()
+    _report(app, json)

@@ -1,0 +1,195 @@
+"""``apply FILE``: make the role holders of the organisations in FILE match it (SPEC §4),
+like ``terraform plan/apply``: compute the plan, check it, apply all of it or nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NoReturn
+
+from incidentctl import applyfile, files
+from incidentctl.applyfile import OrgSection, Problem
+from incidentctl.domain import Action, Actor, Role, require_portal_admin
+from incidentctl.errors import (
+    NOT_AUTHORIZED,
+    NOT_FOUND,
+    IncidentctlError,
+    InvalidInput,
+    NotAuthorized,
+    NotFound,
+    QuotaExceeded,
+)
+from incidentctl.services import roles as role_service
+from incidentctl.store import Store
+from incidentctl.store import contacts as contact_store
+from incidentctl.store import orgs as org_store
+from incidentctl.store import roles as role_store
+
+
+@dataclass(frozen=True)
+class Change:
+    """One role of one contact in the plan."""
+
+    email: str
+    role: Role
+    org: str
+
+
+@dataclass
+class Plan:
+    """What ``apply`` does (or would do, or did)."""
+
+    source: str
+    prune: bool
+    dry_run: bool
+    grant: list[Change] = field(default_factory=list)
+    revoke: list[Change] = field(default_factory=list)
+    not_in_file: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    applied: bool = False
+
+    @property
+    def changes(self) -> int:
+        return len(self.grant) + len(self.revoke)
+
+
+_ERRORS: dict[int, type[IncidentctlError]] = {
+    NOT_FOUND: NotFound,
+    NOT_AUTHORIZED: NotAuthorized,
+}
+
+
+def apply(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    data: bytes,
+    source: str,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+) -> Plan:
+    """Plan the file against the store and apply it in one transaction (none on dry run)."""
+    if actor.contact is not None:
+        require_portal_admin(actor, actor.contact.org_id, "apply role assignments")
+    sections, problems = applyfile.parse(data, source)
+    plan = Plan(source=source, prune=prune, dry_run=dry_run)
+    transaction = store.trial() if dry_run else store.write()
+    with transaction as conn:
+        problems += _plan(conn, actor, sections, plan)
+        if problems:
+            _refuse(problems, source)
+        for role in Role:
+            revokes = [c.email for c in plan.revoke if c.role is role]
+            grants = [c.email for c in plan.grant if c.role is role]
+            steps: tuple[tuple[Action, list[str]], ...] = (("revoke", revokes), ("grant", grants))
+            for action, emails in steps:
+                if not emails:
+                    continue
+                outcome = role_service.apply_emails(
+                    conn,
+                    actor,
+                    now,
+                    store.settings,
+                    action=action,
+                    role=role,
+                    emails=emails,
+                    reason=f"apply {source}",
+                )
+                if outcome.exit_code:
+                    _refuse_quota(conn, outcome.refusal, sections, source, prune)
+        plan.applied = not dry_run
+    return plan
+
+
+def _plan(
+    conn: sqlite3.Connection, actor: Actor, sections: list[OrgSection], plan: Plan
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for section in sections:
+        org = org_store.get(conn, section.org_id)
+        if org is None:
+            problems.append(Problem(section.line, f"no organisation {section.org_id!r}", NOT_FOUND))
+            continue
+        if actor.contact is not None and actor.contact.org_id != org.id:
+            problems.append(
+                Problem(
+                    section.line,
+                    f"{actor.name} may only apply roles within its own organisation "
+                    f"({actor.contact.org_id}), not {org.id}",
+                    NOT_AUTHORIZED,
+                )
+            )
+            continue
+        for role, entries in section.roles.items():
+            desired: dict[int, str] = {}
+            for entry in entries:
+                contact = contact_store.get_by_email(conn, entry.email)
+                if contact is None:
+                    problems.append(Problem(entry.line, f"no contact {entry.email}", NOT_FOUND))
+                elif contact.org_id != org.id:
+                    problems.append(
+                        Problem(
+                            entry.line,
+                            f"{contact.email} belongs to organisation {contact.org_id}, "
+                            f"not {org.id}",
+                            InvalidInput.exit_code,
+                        )
+                    )
+                elif not contact.active:
+                    problems.append(
+                        Problem(
+                            entry.line,
+                            f"{contact.email} is inactive and cannot hold a role",
+                            InvalidInput.exit_code,
+                        )
+                    )
+                else:
+                    desired[contact.id] = contact.email
+            current = dict(role_store.holders(conn, org.id, role))
+            for contact_id, email in desired.items():
+                if contact_id in current:
+                    plan.unchanged += 1
+                else:
+                    plan.grant.append(Change(email, role, org.id))
+            for contact_id, email in current.items():
+                if contact_id not in desired:
+                    extra = Change(email, role, org.id)
+                    (plan.revoke if plan.prune else plan.not_in_file).append(extra)
+    return problems
+
+
+def _refuse(problems: list[Problem], source: str) -> None:
+    """Raise the most fundamental problem (lowest exit code, then first line)."""
+    first = min(problems, key=lambda p: (p.exit_code, p.line))
+    others = len(problems) - 1
+    error = _ERRORS.get(first.exit_code, InvalidInput)
+    raise error(
+        files.at_line(source, first.line, first.message),
+        hint=(f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
+        + "nothing was written",
+    )
+
+
+def _refuse_quota(
+    conn: sqlite3.Connection,
+    refusal: str | None,
+    sections: list[OrgSection],
+    source: str,
+    prune: bool,
+) -> NoReturn:
+    """Raise the quota refusal of a step, naming the table of the first refused organisation."""
+    refused = next((row[3] for row in role_store.iter_plan(conn) if row[4] == "refused"), None)
+    line = next((s.line for s in sections if s.org_id == refused), None)
+    message = refusal or "quota exceeded"
+    hint = (
+        "list fewer submitters in the file, or ask the operator to raise the maximum"
+        if prune
+        else "to swap holders in a full quota, apply with --prune (it revokes the holders "
+        "the file does not list), or ask the operator to raise the maximum"
+    )
+    raise QuotaExceeded(
+        files.at_line(source, line, message) if line is not None else f"{source}: {message}",
+        hint=f"{hint}; nothing was written",
+    )

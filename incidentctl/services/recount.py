@@ -1,0 +1,201 @@
+"""The nightly recount (SPEC §2 rules 4-5, §5): publish every organisation's maximum and
+used count for the business date, and report what needs attention.
+
+The figures are computed set-based inside a read snapshot, which blocks nobody (WAL); only
+the publication itself takes the write lock, briefly, in one transaction, so a grant made
+meanwhile waits milliseconds and a crash leaves the previous publication as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from incidentctl import timeutil
+from incidentctl.domain import Actor, require_operator
+from incidentctl.policy import derive
+from incidentctl.services.quota import load_policy
+from incidentctl.store import Store, audit
+from incidentctl.store import orgs as org_store
+from incidentctl.store import recount as recount_store
+from incidentctl.store import roles as role_store
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    org: str
+    used: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class LapsedExpert:
+    email: str
+    org: str
+    expert_until: str
+    submitter: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a recount found (the ``recount --json`` document, SPEC §3a)."""
+
+    business_date: str
+    status: str  # "done" or "skipped"
+    organisations: int
+    over_quota: list[OverQuota] = field(default_factory=list)
+    lapsed_experts: list[LapsedExpert] = field(default_factory=list)
+    lapsed_since: str | None = None
+    without_admin: list[str] = field(default_factory=list)
+    nobody_can_submit: list[str] = field(default_factory=list)
+    pending_changes: int = 0
+    forced: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        """Whether there is anything to report (``--quiet`` prints only then)."""
+        return bool(
+            self.status == "done"
+            and (
+                self.over_quota
+                or self.lapsed_experts
+                or self.without_admin
+                or self.nobody_can_submit
+                or self.pending_changes
+            )
+        )
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "business_date": self.business_date,
+            "status": self.status,
+            "forced": self.forced,
+            "organisations": self.organisations,
+            "over_quota": [
+                {"org": o.org, "used": o.used, "maximum": o.maximum} for o in self.over_quota
+            ],
+            "lapsed_experts": [
+                {
+                    "email": e.email,
+                    "org": e.org,
+                    "expert_until": e.expert_until,
+                    "submitter": e.submitter,
+                }
+                for e in self.lapsed_experts
+            ],
+            "lapsed_since": self.lapsed_since,
+            "without_admin": self.without_admin,
+            "nobody_can_submit": self.nobody_can_submit,
+            "pending_changes": self.pending_changes,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], status: str) -> Report:
+        return cls(
+            business_date=document["business_date"],
+            status=status,
+            forced=document.get("forced", False),
+            organisations=document["organisations"],
+            over_quota=[OverQuota(**o) for o in document["over_quota"]],
+            lapsed_experts=[LapsedExpert(**e) for e in document["lapsed_experts"]],
+            lapsed_since=document.get("lapsed_since"),
+            without_admin=list(document["without_admin"]),
+            nobody_can_submit=list(document["nobody_can_submit"]),
+            pending_changes=document["pending_changes"],
+        )
+
+
+def business_date(store: Store, now: datetime) -> date:
+    """Today in the store's timezone: a daylight-saving day is still one date."""
+    return timeutil.local_date(now, store.settings.timezone)
+
+
+def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -> Report:
+    """``recount``: compute and publish for today's business date, once unless forced."""
+    import json
+
+    require_operator(actor, "recount")
+    today = business_date(store, now)
+    day = today.isoformat()
+    with store.read() as conn:
+        previous = recount_store.run_for_date(conn, day)
+    if previous is not None and not force:
+        return Report.from_document(json.loads(previous[1]), "skipped")
+    started = timeutil.to_iso(now)
+    figures, report = _compute(store, now, today, force)
+    with store.write() as conn:
+        previous = recount_store.run_for_date(conn, day)
+        if previous is not None and not force:  # another recount published meanwhile
+            return Report.from_document(json.loads(previous[1]), "skipped")
+        text = json.dumps(report.document(), ensure_ascii=False)
+        recount_store.publish(
+            conn,
+            business_date=day,
+            started_at=started,
+            finished_at=timeutil.to_iso(timeutil.system_now()),
+            forced=force,
+            report=text,
+            figures=figures,
+        )
+        audit.append(
+            conn,
+            at=started,
+            actor=actor.name,
+            action="recount",
+            after={
+                "business_date": day,
+                "forced": force,
+                "organisations": report.organisations,
+                "over_quota": len(report.over_quota),
+                "lapsed_experts": len(report.lapsed_experts),
+                "without_admin": len(report.without_admin),
+                "nobody_can_submit": len(report.nobody_can_submit),
+                "pending_changes": report.pending_changes,
+            },
+        )
+    return report
+
+
+def _compute(
+    store: Store, now: datetime, today: date, force: bool
+) -> tuple[list[tuple[str, int, int, int]], Report]:
+    """Every figure and report item, from one consistent snapshot."""
+    day = today.isoformat()
+    moment = timeutil.to_iso(now)
+    with store.read() as conn:
+        policy = load_policy(conn)
+        counts = role_store.submitter_counts_by_org(conn, today)
+        with_submitter = role_store.orgs_with_submitter(conn, moment, in_effect=True)
+        with_admin = recount_store.orgs_with_admin(conn)
+        last = recount_store.last_run_date(conn, day)
+        # The first run reports every certification that has lapsed.
+        lapsed = recount_store.lapsed_experts(conn, last or "", day)
+        pending = role_store.pending_count(conn, moment)
+        figures: list[tuple[str, int, int, int]] = []
+        over: list[OverQuota] = []
+        without_admin: list[str] = []
+        nobody: list[str] = []
+        for org in org_store.iter_all(conn):
+            maximum = derive(policy, org).maximum
+            used, experts = counts.get(org.id, (0, 0))
+            figures.append((org.id, maximum, used, experts))
+            if used > maximum:
+                over.append(OverQuota(org.id, used, maximum))
+            if org.id not in with_admin:
+                without_admin.append(org.id)
+            if org.id not in with_submitter:
+                nobody.append(org.id)
+    report = Report(
+        business_date=day,
+        status="done",
+        forced=force,
+        organisations=len(figures),
+        over_quota=over,
+        lapsed_experts=[LapsedExpert(*row) for row in lapsed],
+        lapsed_since=last,
+        without_admin=without_admin,
+        nobody_can_submit=nobody,
+        pending_changes=pending,
+    )
+    return figures, report

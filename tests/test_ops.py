@@ -1,0 +1,308 @@
+"""Operating the store: ``init``, ``doctor``, ``backup DEST`` and ``settings show|set``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import Cli, Snapshot, events
+
+from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, STORE_UNAVAILABLE
+
+OPERATOR = f"operator:{getpass.getuser()}"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def sql(path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+
+
+# --- init -----------------------------------------------------------------------------------
+
+
+def test_init_json_document(cli: Cli, db_path: Path) -> None:
+    assert cli.json("init") == {"path": str(db_path), "created": True, "demo_added": False}
+    assert cli.json("init", "--demo") == {
+        "path": str(db_path),
+        "created": False,
+        "demo_added": True,
+    }
+
+
+def test_init_as_a_portal_user_is_refused_before_creating_anything(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    cli.fails(NOT_AUTHORIZED, "--as", "ada@acme.nl", "init")
+    assert not db_path.exists()
+    assert list(tmp_path.iterdir()) == [], "no store, no WAL files, no folders"
+
+
+def test_init_as_a_portal_user_of_an_existing_store(demo: Cli, snapshot: Snapshot) -> None:
+    before = snapshot()
+    demo.fails(NOT_AUTHORIZED, "--as", "anouk@vandijk.nl", "init")
+    demo.fails(NOT_AUTHORIZED, "--as", "anouk@vandijk.nl", "init", "--demo")
+    assert snapshot() == before
+
+
+def test_the_demo_data_is_audited(demo: Cli, db_path: Path) -> None:
+    actions = {e["action"] for e in events(db_path)}
+    assert {"org.add", "contact.add", "grant"} <= actions
+    assert {e["actor"] for e in events(db_path)} == {OPERATOR}
+
+
+# --- doctor ---------------------------------------------------------------------------------
+
+
+def doctor(cli: Cli) -> tuple[int, dict[str, dict[str, object]], dict[str, object]]:
+    run = cli("doctor", "--json")
+    assert "Traceback" not in run.stdout + run.stderr
+    document = run.json()
+    assert isinstance(document, dict)
+    return run.exit_code, {c["name"]: c for c in document["checks"]}, document
+
+
+def test_doctor_on_a_healthy_store(demo: Cli) -> None:
+    code, checks, document = doctor(demo)
+    assert code == 0
+    assert document["healthy"] is True
+    for name in (
+        "store path",
+        "permissions",
+        "schema",
+        "integrity_check",
+        "foreign_key_check",
+        "journal mode",
+    ):
+        assert checks[name]["ok"] is True, name
+    assert all(check["ok"] for check in checks.values())
+    assert checks["journal mode"]["detail"] == "wal"
+    out = demo.ok("doctor").stdout
+    assert "FAIL" not in out
+    assert "integrity_check" in out
+
+
+def test_doctor_fails_a_store_others_can_read(demo: Cli, db_path: Path) -> None:
+    db_path.chmod(0o644)
+    code, checks, document = doctor(demo)
+    assert code == STORE_UNAVAILABLE
+    assert document["healthy"] is False
+    assert checks["permissions"]["ok"] is False
+    assert "0644" in str(checks["permissions"]["detail"])
+    run = demo("doctor")
+    assert run.exit_code == STORE_UNAVAILABLE
+    assert any(
+        line.startswith("FAIL") and "permissions" in line for line in run.stdout.splitlines()
+    )
+
+
+def test_doctor_on_a_missing_store(cli: Cli) -> None:
+    code, checks, document = doctor(cli)
+    assert code == STORE_UNAVAILABLE
+    assert document["healthy"] is False
+    assert checks["store file"]["ok"] is False
+
+
+def test_doctor_notices_missing_append_only_triggers(demo: Cli, db_path: Path) -> None:
+    sql(db_path, "DROP TRIGGER events_no_delete")
+    code, checks, _ = doctor(demo)
+    assert code == STORE_UNAVAILABLE
+    assert checks["audit log append-only"]["ok"] is False
+
+
+def test_doctor_notices_broken_foreign_keys(demo: Cli, db_path: Path) -> None:
+    sql(
+        db_path,
+        "PRAGMA foreign_keys = OFF",
+        "INSERT INTO contacts (email, org_id, name, created_at) "
+        "VALUES ('orphan@nowhere.nl', 'gone', 'Orphan', '2024-01-01T00:00:00+00:00')",
+    )
+    code, checks, _ = doctor(demo)
+    assert code == STORE_UNAVAILABLE
+    assert checks["foreign_key_check"]["ok"] is False
+
+
+def test_doctor_notices_a_store_not_in_wal_mode(demo: Cli, db_path: Path) -> None:
+    sql(db_path, "PRAGMA journal_mode = DELETE")
+    code, checks, _ = doctor(demo)
+    assert code == STORE_UNAVAILABLE
+    assert checks["journal mode"]["ok"] is False
+
+
+def test_doctor_does_not_change_the_store(demo: Cli, snapshot: Snapshot) -> None:
+    before = snapshot()
+    demo.ok("doctor")
+    assert snapshot() == before
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def test_backup_makes_a_private_copy_that_opens(
+    demo: Cli, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    before = snapshot()
+    dest = tmp_path / "backups" / "copy.db"
+    dest.parent.mkdir()
+    document = demo.json("backup", str(dest))
+    assert document["path"] == str(dest)
+    assert document["bytes"] == dest.stat().st_size > 0
+    assert document["pages"] > 0
+    assert mode(dest) == 0o600
+    assert snapshot() == before, "the backup does not change the store"
+
+    original = demo.json("contacts", "list")
+    assert demo.json("--db", str(dest), "contacts", "list") == original
+    copied = demo.ok("--db", str(dest), "contacts", "list").stdout
+    assert "anouk@vandijk.nl" in copied
+    assert demo.json("--db", str(dest), "log") == demo.json("log")
+    assert demo("--db", str(dest), "doctor").exit_code == 0
+
+
+def test_backup_is_private_whatever_the_umask(demo: Cli, tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        demo.ok("backup", str(tmp_path / "copy.db"))
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "copy.db") == 0o600
+
+
+def test_backup_refuses_an_existing_destination(demo: Cli, tmp_path: Path) -> None:
+    dest = tmp_path / "exists.db"
+    dest.write_bytes(b"precious")
+    run = demo.fails(INVALID_INPUT, "backup", str(dest))
+    assert str(dest) in run.error_lines[0]
+    assert dest.read_bytes() == b"precious"
+
+
+def test_backup_onto_the_store_itself_is_refused(
+    demo: Cli, db_path: Path, snapshot: Snapshot
+) -> None:
+    before = snapshot()
+    demo.fails(INVALID_INPUT, "backup", str(db_path))
+    assert snapshot() == before
+
+
+def test_backup_into_a_missing_folder_is_exit_2(demo: Cli, tmp_path: Path) -> None:
+    dest = tmp_path / "no" / "such" / "folder" / "copy.db"
+    demo.fails(INVALID_INPUT, "backup", str(dest))
+    assert not dest.exists()
+
+
+def test_backup_as_a_portal_user_is_refused(demo: Cli, tmp_path: Path) -> None:
+    dest = tmp_path / "copy.db"
+    demo.fails(NOT_AUTHORIZED, "--as", "anouk@vandijk.nl", "backup", str(dest))
+    assert not dest.exists()
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def test_settings_show_the_defaults(cli: Cli) -> None:
+    cli.ok("init")
+    document = cli.json("settings", "show")
+    assert document["timezone"] == "Europe/Amsterdam"
+    assert document["propagation_delay"] == "10m"
+    # 1 January 2024, 00:00 in Amsterdam (SPEC §2 rule 1), in UTC.
+    assert document["enforcement_date"] == "2023-12-31T23:00:00+00:00"
+    assert document["clock"] is None
+    out = cli.ok("settings", "show").stdout
+    assert "(default)" in out
+    assert "propagation_delay" in out
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("timezone", "UTC", "UTC"),
+        ("timezone", " America/New_York ", "America/New_York"),
+        ("propagation_delay", "5m", "5m"),
+        ("propagation_delay", "1h", "1h"),
+        ("propagation_delay", "0s", "0s"),
+        ("enforcement_date", "2024-02-01T00:00", "2024-01-31T23:00:00+00:00"),
+        ("enforcement_date", "2024-02-01T00:00Z", "2024-02-01T00:00:00+00:00"),
+        ("TIMEZONE", "UTC", "UTC"),
+    ],
+)
+def test_settings_set_is_stored_and_audited(
+    store: Cli, db_path: Path, key: str, value: str, shown: str
+) -> None:
+    count = len(events(db_path))
+    document = store.json("settings", "set", key, value)
+    assert document["after"] == shown
+    assert store.json("settings", "show")[key.lower()] == shown
+    (event,) = events(db_path)[count:]
+    assert event["action"] == "settings.set"
+    assert event["actor"] == OPERATOR
+    assert json.loads(event["after"]) == {key.lower(): shown}
+    assert "(default)" not in next(
+        line for line in store.ok("settings", "show").stdout.splitlines() if key.lower() in line
+    )
+
+
+def test_settings_set_to_the_current_value_is_not_an_event(store: Cli, db_path: Path) -> None:
+    store.ok("settings", "set", "propagation_delay", "15m")
+    count = len(events(db_path))
+    run = store.ok("settings", "set", "propagation_delay", "15m")
+    assert "Unchanged" in run.stdout
+    assert len(events(db_path)) == count
+
+
+def test_the_timezone_setting_changes_how_times_are_shown(store: Cli) -> None:
+    store.ok("--now", "2024-05-01T12:00Z", "org", "set", "2002", "--name", "Globex Corp")
+    assert "2024-05-01 14:00:00 CEST" in store.ok("log", "--action", "org.set").stdout
+    store.ok("settings", "set", "timezone", "UTC")
+    assert "2024-05-01 12:00:00 UTC" in store.ok("log", "--action", "org.set").stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("timezone", "Mars/Olympus_Mons", "timezone"),
+        ("timezone", "", "timezone"),
+        ("timezone", "CEST+2", "timezone"),
+        ("propagation_delay", "10", "duration"),
+        ("propagation_delay", "ten minutes", "duration"),
+        ("propagation_delay", "-5m", "duration"),
+        ("propagation_delay", "", "duration"),
+        ("enforcement_date", "soon", "time"),
+        ("enforcement_date", "", "time"),
+        ("enforcement_date", "2024-03-31T02:30", "exist"),
+        ("quota", "5", "unknown setting"),
+        ("clock", "2024-01-01T00:00", "unknown setting"),
+        ("", "x", "unknown setting"),
+    ],
+)
+def test_bad_settings_are_exit_2_and_change_nothing(
+    store: Cli, snapshot: Snapshot, key: str, value: str, words: str
+) -> None:
+    before = snapshot()
+    # "--": a value such as -5m is a value here, not an option.
+    error = store.fails(INVALID_INPUT, "settings", "set", "--", key, value).error_lines[0]
+    assert words in error
+    assert snapshot() == before
+
+
+def test_settings_set_as_a_portal_user_is_refused(store: Cli, snapshot: Snapshot) -> None:
+    before = snapshot()
+    store.fails(NOT_AUTHORIZED, "--as", "admin@acme.nl", "settings", "set", "timezone", "UTC")
+    assert snapshot() == before
+
+
+def test_settings_set_needs_key_and_value(store: Cli) -> None:
+    store.fails(INVALID_INPUT, "settings", "set", "timezone")
+    store.fails(INVALID_INPUT, "settings", "set")
+    store.fails(INVALID_INPUT, "settings", "unknown-subcommand")
