@@ -6,9 +6,8 @@ grant took effect. Pure functions: everything, ``at`` included, is a parameter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidentctl import timeutil
@@ -19,8 +18,7 @@ Status = Literal["allowed", "pending", "relogin", "denied"]
 RELOGIN_ADVICE = "log in to the portal again and clear cookies and temporary internet files"
 
 
-@dataclass(frozen=True)
-class RoleState:
+class RoleState(NamedTuple):
     """A role of one contact at one moment."""
 
     holds: bool  # in effect at that moment
@@ -42,8 +40,7 @@ def role_state(changes: Sequence[RoleChange], at: datetime) -> RoleState:
     return RoleState(holds, since, pending)
 
 
-@dataclass(frozen=True)
-class Permission:
+class Permission(NamedTuple):
     """Whether a contact may do one thing at one moment, and why in plain words."""
 
     status: Status

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidentctl import files
 from incidentctl.domain import Role, is_valid_email, parse_role
 from incidentctl.errors import INVALID_INPUT, InvalidInput
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One e-mail listed for a role, with the line it is on."""
 
     email: str
@@ -37,8 +36,7 @@ class OrgSection:
     roles: dict[Role, list[Entry]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong with the file: where, what, and the exit code it leads to."""
 
     line: int

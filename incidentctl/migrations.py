@@ -23,6 +23,14 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- The quota policy (policy load); no rows: the built-in default. Sector '' = general bands.
+CREATE TABLE policy_bands (
+    sector TEXT NOT NULL,
+    from_employees INTEGER NOT NULL CHECK (from_employees >= 0),
+    maximum INTEGER NOT NULL CHECK (maximum >= 0),
+    PRIMARY KEY (sector, from_employees)
+) WITHOUT ROWID;
+
 CREATE TABLE organisations (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -110,14 +118,15 @@ CREATE TABLE recount_runs (
 );
 CREATE INDEX recount_runs_date ON recount_runs(business_date);
 
--- One row per organisation per run; the latest run of a date is that date's publication.
+-- One row per organisation per run. Keyed by run first: a run's rows are appended in one
+-- sweep, and an organisation's current figure is one probe into the latest run.
 CREATE TABLE published_counts (
     run_id INTEGER NOT NULL REFERENCES recount_runs(id),
     org_id TEXT NOT NULL REFERENCES organisations(id),
     maximum INTEGER NOT NULL,
     used INTEGER NOT NULL,
     experts INTEGER NOT NULL,
-    PRIMARY KEY (org_id, run_id)
+    PRIMARY KEY (run_id, org_id)
 ) WITHOUT ROWID;
 """
 

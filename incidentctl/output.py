@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TABLE_CHUNK = 500
+_JSON_CHUNK = 1000
 PROGRESS_THRESHOLD = 1000
 """Batches of at least this many rows show a progress bar (when stderr is a terminal)."""
 
@@ -67,23 +68,53 @@ def _one_line(text: str) -> str:
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout (SPEC §3a: keys are stable, times UTC ISO 8601)."""
+    """One JSON document on stdout (SPEC §3a: keys are stable, times UTC ISO 8601).
+
+    Laid out for people and diffs (one key, or one array item, per line) by the C encoder:
+    ``indent=`` would switch json to its pure-Python encoder, slow on large reports.
+    """
     import json
 
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    sys.stdout.write(_layout(document, encode, 0) + "\n")
+
+
+def _layout(value: Any, encode: Any, level: int) -> str:
+    """Objects of the first two levels one key per line, arrays one item per line; the
+    items of an array and everything deeper on one line each."""
+    inner = "  " * (level + 1)
+    if isinstance(value, dict) and value and level <= 1:
+        items = (f"{inner}{encode(k)}: {_layout(v, encode, level + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+    if isinstance(value, list) and value and level <= 1:
+        items = (inner + encode(item) for item in value)
+        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+    return str(encode(value))
 
 
 def stream_json_array(items: Iterable[Any]) -> None:
     """A JSON array written item by item, for lists too long to hold in memory."""
     import json
 
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    stream_json_texts(map(json.JSONEncoder(ensure_ascii=False).encode, items))
+
+
+def stream_json_texts(texts: Iterable[str], *, level: int = 0, end: str = "\n") -> None:
+    """A JSON array of items that are already JSON text (SQLite's json_object), streamed
+    in chunks so a million of them cost little more than the query. ``level`` indents an
+    array nested in a document; ``end`` follows the closing bracket."""
     write = sys.stdout.write
-    first = True
-    for item in items:
-        write(("[\n  " if first else ",\n  ") + encode(item))
-        first = False
-    write("[]\n" if first else "\n]\n")
+    outer = "  " * level
+    separator = ",\n" + outer + "  "
+    iterator = iter(texts)
+    first = next(iterator, None)
+    if first is None:
+        write("[]" + end)
+        return
+    write("[\n" + outer + "  " + first)
+    while chunk := list(islice(iterator, _JSON_CHUNK)):
+        write(separator + separator.join(chunk))
+    write("\n" + outer + "]" + end)
 
 
 # --- CSV ----------------------------------------------------------------------------------
@@ -103,12 +134,13 @@ def csv_cell(value: object) -> object:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Header and rows as CSV on stdout, streamed."""
+    """Header and rows as CSV on stdout, streamed; cells are written as they are (None is
+    empty: map other Python values through :func:`csv_cell` first)."""
     import csv
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    writer.writerows(rows)
 
 
 # --- tables -------------------------------------------------------------------------------

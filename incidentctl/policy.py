@@ -8,27 +8,25 @@ The policy is kept in the store as JSON and loaded from TOML by ``policy load``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from incidentctl.domain import Organisation
 from incidentctl.errors import InvalidInput
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(NamedTuple):
     """From ``from_employees`` employees on (until the next band), at most ``maximum``."""
 
     from_employees: int
     maximum: int
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Size bands for every organisation, and per-sector bands that replace them."""
 
     bands: tuple[Band, ...]
-    sectors: Mapping[str, tuple[Band, ...]] = field(default_factory=dict)
+    sectors: Mapping[str, tuple[Band, ...]] = MappingProxyType({})
 
     def bands_for(self, sector: str | None) -> tuple[str | None, tuple[Band, ...]]:
         """(the policy sector that applies or None, its bands); sectors match in any case."""
@@ -55,8 +53,7 @@ rising slower than their size, since a good internal support organisation (the v
 second reason) funnels questions through a small group."""
 
 
-@dataclass(frozen=True)
-class Derivation:
+class Derivation(NamedTuple):
     """How an organisation's maximum was derived, for ``quota explain``."""
 
     maximum: int

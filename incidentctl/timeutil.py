@@ -8,12 +8,12 @@ times to people, so a daylight-saving change never shifts a delay.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incidentctl.errors import InvalidInput
+from incidentctl.vocabulary import DURATION_HELP, TIME_HELP
 
 UTC = UTC
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -27,9 +27,6 @@ _DURATION = re.compile(r"(\d{1,12})([smhd])", re.ASCII)
 _RELATIVE = re.compile(r"([+-])(\d{1,12})([smhd])", re.ASCII)
 _ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-TIME_HELP = "ISO 8601 (2024-01-01T10:00, offset optional), 'now', or relative (+10m, -2h, +1d)."
-DURATION_HELP = "a whole number with a unit s, m, h or d (10m, 1h, 1d)."
 
 
 def system_now() -> datetime:
@@ -167,8 +164,7 @@ def describe_duration(delta: timedelta) -> str:
 ClockSource = Literal["system", "simulated", "pinned"]
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """The time a command runs at, and where that time came from."""
 
     now: datetime

@@ -111,7 +111,8 @@ def test_streamed_json_arrays_parse(capsys: pytest.CaptureFixture[str], count: i
 
 
 def test_csv_cells(capsys: pytest.CaptureFixture[str]) -> None:
-    output.write_csv(["a", "b", "c", "d"], [[True, None, ["x", "y"], 'q"uote, comma']])
+    row = [True, None, ["x", "y"], 'q"uote, comma']
+    output.write_csv(["a", "b", "c", "d"], [[output.csv_cell(value) for value in row]])
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows == [["a", "b", "c", "d"], ["true", "", "x;y", 'q"uote, comma']]
 

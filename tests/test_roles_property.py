@@ -230,7 +230,7 @@ class RolesAndQuota(RuleBasedStateMachine):
             dry_run=dry_run,
             reason=f"{action} {len(batch)}",
         )
-        results = list(role_service.results(self.store))
+        results = list(role_service.results(self.store.conn))
         assert [r.email for r in results] == batch
         assert [r.status for r in results] == predicted, (results, predicted)
         assert outcome.summary == {

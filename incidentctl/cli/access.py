@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from incidentctl import output, timeutil
-from incidentctl.access import Permission
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, show_time, state
 from incidentctl.errors import NOT_AUTHORIZED
-from incidentctl.services import access as access_service
+
+if TYPE_CHECKING:
+    from incidentctl.access import Permission
+    from incidentctl.services import access as access_service
 
 incidents_app = typer.Typer(
     name="incidents",
@@ -59,6 +61,8 @@ def check(
     in again and clear cookies); denied (no role, inactive, or revoked).
     Exits 0 when the contact may submit, 4 when not.
     """
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     store = app.store()
     now = app.clock.now
@@ -92,6 +96,8 @@ def check(
 
 def pending(ctx: typer.Context, org: OrgFilter = None, json: JsonOption = False) -> None:
     """List role changes not yet in effect, soonest first, with the time left."""
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     now = app.clock.now
     rows = access_service.pending(app.store(), app.actor, now, org)
@@ -129,6 +135,8 @@ def pending(ctx: typer.Context, org: OrgFilter = None, json: JsonOption = False)
 def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     """Record a portal log-in for the contact: a new session, which picks up the roles in
     effect at this moment."""
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     now = app.clock.now
     contact = access_service.login(app.store(), app.actor, now, email)
@@ -149,6 +157,8 @@ def incidents_submit(
     json: JsonOption = False,
 ) -> None:
     """Submit an incident as the --as user: only when 'check' would allow it (else exit 4)."""
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     submitted = access_service.submit(app.store(), app.actor, app.clock.now, subject, body)
     if json:
@@ -169,6 +179,8 @@ def incidents_submit(
 def incidents_list(ctx: typer.Context, org: OrgFilter = None, json: JsonOption = False) -> None:
     """List incidents: all of the organisation's for a manager or portal admin, own ones
     for a submitter; a contact who may neither submit nor view gets exit 4."""
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     listing = access_service.list_incidents(app.store(), app.actor, app.clock.now, org)
     if json:
@@ -216,6 +228,8 @@ def readiness(
 ) -> None:
     """Before the enforcement date: organisations where nobody will be able to submit, and
     contacts who submitted recently but hold no submitter role."""
+    from incidentctl.services import access as access_service
+
     app = state(ctx)
     report = access_service.readiness(app.store(), app.actor, app.clock.now, days)
     if json:

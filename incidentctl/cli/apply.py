@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import files, output
+from incidentctl import output
 from incidentctl.cli.common import JsonOption, clock_notice, state
-from incidentctl.services import apply as apply_service
-from incidentctl.services.apply import Change
+
+if TYPE_CHECKING:
+    from incidentctl.services.apply import Change
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +47,9 @@ def apply(
     'not in file'. The quota is checked for the final state. Running it again changes
     nothing. See docs/apply.md.
     """
+    from incidentctl import files
+    from incidentctl.services import apply as apply_service
+
     app = state(ctx)
     data, source = files.read_bytes(file)
     plan = apply_service.apply(

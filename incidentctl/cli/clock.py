@@ -8,8 +8,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, show_time, state
-from incidentctl.domain import require_operator
-from incidentctl.services import clock as clock_service
+from incidentctl.vocabulary import DURATION_HELP, TIME_HELP
 
 clock_app = typer.Typer(
     name="clock",
@@ -23,6 +22,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _report(app: AppState, json: bool) -> None:
+    from incidentctl.services import clock as clock_service
+
     store = app.store()
     clock = app.clock
     simulated = store.get_setting(clock_service.CLOCK_SETTING)
@@ -48,6 +49,8 @@ def _report(app: AppState, json: bool) -> None:
 @clock_app.command("show")
 def show(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show the time commands use, and where it comes from."""
+    from incidentctl.domain import require_operator
+
     app = state(ctx)
     require_operator(app.actor, "clock")
     _report(app, json)
@@ -56,10 +59,12 @@ def show(ctx: typer.Context, json: JsonOption = False) -> None:
 @clock_app.command("set")
 def set_(
     ctx: typer.Context,
-    time: Annotated[str, typer.Argument(metavar="TIME", help=timeutil.TIME_HELP)],
+    time: Annotated[str, typer.Argument(metavar="TIME", help=TIME_HELP)],
     json: JsonOption = False,
 ) -> None:
     """Set the simulated clock to TIME; it stands still until set, advanced or reset."""
+    from incidentctl.services import clock as clock_service
+
     app = state(ctx)
     store = app.store()
     now = app.clock.now
@@ -72,10 +77,12 @@ def set_(
 @clock_app.command("advance")
 def advance(
     ctx: typer.Context,
-    duration: Annotated[str, typer.Argument(metavar="DURATION", help=timeutil.DURATION_HELP)],
+    duration: Annotated[str, typer.Argument(metavar="DURATION", help=DURATION_HELP)],
     json: JsonOption = False,
 ) -> None:
     """Move the simulated clock on by DURATION (from the current time if none is set)."""
+    from incidentctl.services import clock as clock_service
+
     app = state(ctx)
     by = timeutil.parse_duration(duration)
     clock_service.advance(app.store(), app.actor, app.clock.now, by)
@@ -86,6 +93,8 @@ def advance(
 @clock_app.command("reset")
 def reset(ctx: typer.Context, json: JsonOption = False) -> None:
     """Go back to the system clock."""
+    from incidentctl.services import clock as clock_service
+
     app = state(ctx)
     clock_service.set_clock(app.store(), app.actor, app.clock.now, None)
     app.reset_clock()

@@ -1,20 +1,26 @@
 """What every command shares: the global options' state, the open store, the clock, the
-actor, and the option types used across commands."""
+actor, and the option types used across commands.
+
+The command modules import only this, typer and the vocabulary at start-up; each command
+imports the services it runs, so ``--help`` and a quick ``check`` load no more than they use.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import timeutil
-from incidentctl.domain import OPERATOR, Actor
-from incidentctl.errors import NotAuthorized
 from incidentctl.paths import store_path
-from incidentctl.store import Store
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from incidentctl import timeutil
+    from incidentctl.domain import Actor
+    from incidentctl.store import Store
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (keys: docs/json.md).")
@@ -41,6 +47,8 @@ class AppState:
         """The store, opened (and migrated) on first use; the clock is resolved with it, so a
         bad --now is reported by every command that uses the store."""
         if self._store is None:
+            from incidentctl.store import Store
+
             self._store = Store.open(self.path, create=create)
             self.clock  # noqa: B018 - a bad --now is reported by every command
         return self._store
@@ -50,6 +58,8 @@ class AppState:
         """The time this command runs at: --now, else the simulated clock, else the system."""
         store = self.store()
         if self._clock is None:
+            from incidentctl import timeutil
+
             settings = store.settings
             self._clock = timeutil.resolve_clock(
                 self.now, settings.simulated_clock, settings.timezone
@@ -64,12 +74,16 @@ class AppState:
     def actor(self) -> Actor:
         """The operator, or the portal user named by --as (who must be a known contact)."""
         if self._actor is None:
+            from incidentctl.domain import Actor
+
             if not self.as_email:
                 self._actor = Actor(name=_operator_name())
             else:
                 from incidentctl.store import contacts as contact_store
 
                 contact = contact_store.get_by_email(self.store().conn, self.as_email.strip())
+                from incidentctl.errors import NotAuthorized
+
                 if contact is None:
                     raise NotAuthorized(
                         f"--as {self.as_email}: no such contact, so it may do nothing here",
@@ -90,6 +104,8 @@ class AppState:
 
 def _operator_name() -> str:
     import getpass
+
+    from incidentctl.domain import OPERATOR
 
     try:
         user = getpass.getuser()
@@ -118,4 +134,6 @@ def show_time(app: AppState, moment: datetime | None) -> str:
     """A time in the store's timezone for people ('-' for none)."""
     if moment is None:
         return "-"
+    from incidentctl import timeutil
+
     return timeutil.format_local(moment, app.store().settings.timezone)

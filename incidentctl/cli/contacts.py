@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from incidentctl import files, output, timeutil
+from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
-from incidentctl.domain import ROLE_HELP, Contact, Role, parse_role
-from incidentctl.services import contacts as contact_service
-from incidentctl.services.contacts import ContactPatch
-from incidentctl.store.contacts import LISTING_COLUMNS
+from incidentctl.vocabulary import ROLE_HELP
+
+if TYPE_CHECKING:
+    from incidentctl.domain import Contact
+    from incidentctl.store.contacts import ListingForm
 
 contacts_app = typer.Typer(
     name="contacts",
@@ -72,6 +73,8 @@ def add(
     json: JsonOption = False,
 ) -> None:
     """Add one contact. Adding the same contact again changes nothing."""
+    from incidentctl.services import contacts as contact_service
+
     app = state(ctx)
     expert, _ = _expert_until(expert_until)
     contact, created = contact_service.add(
@@ -122,6 +125,9 @@ def set_(
     json: JsonOption = False,
 ) -> None:
     """Change a contact. Deactivating revokes its incident roles (audited)."""
+    from incidentctl.services import contacts as contact_service
+    from incidentctl.services.contacts import ContactPatch
+
     app = state(ctx)
     expert, expert_given = _expert_until(expert_until)
     patch = ContactPatch(
@@ -171,6 +177,9 @@ def import_(
     portal admin, active, no certification). The whole file is checked first: any bad
     line is reported with its number and nothing is written.
     """
+    from incidentctl import files
+    from incidentctl.services import contacts as contact_service
+
     app = state(ctx)
     data, source = files.read_bytes(file)
     result = contact_service.import_csv(app.store(), app.actor, app.clock.now, data, source)
@@ -219,15 +228,20 @@ def list_(
 
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
+    from incidentctl.domain import Role, parse_role
+    from incidentctl.services import contacts as contact_service
+    from incidentctl.store.contacts import LISTING_COLUMNS
+
     if csv and json:
         raise typer.BadParameter("choose one of --csv and --json", param_hint="--csv/--json")
     app = state(ctx)
     wanted = parse_role(role) if role is not None else None
+    form: ListingForm = "json" if json else "csv" if csv else "rows"
     rows = contact_service.listing(
-        app.store(), app.actor, app.clock.now, org_id=org, role=wanted, pending=pending
+        app.store(), app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
     )
     if json:
-        output.stream_json_array(dict(zip(LISTING_COLUMNS, row, strict=True)) for row in rows)
+        output.stream_json_texts(rows)
     elif csv:
         output.write_csv(LISTING_COLUMNS, rows)
     else:
@@ -240,6 +254,8 @@ def list_(
 @contacts_app.command("show")
 def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     """Show one contact and the latest change of each of its roles."""
+    from incidentctl.services import contacts as contact_service
+
     app = state(ctx)
     detail = contact_service.show(app.store(), app.actor, app.clock.now, email)
     contact = detail.contact

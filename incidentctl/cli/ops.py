@@ -9,9 +9,8 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
-from incidentctl.domain import SETTING_HELP, Role, operator_only
 from incidentctl.errors import STORE_UNAVAILABLE
-from incidentctl.services import ops
+from incidentctl.vocabulary import SETTING_HELP
 
 settings_app = typer.Typer(
     name="settings",
@@ -36,6 +35,8 @@ def init(
     json: JsonOption = False,
 ) -> None:
     """Create the store (running it again is harmless); --demo adds example data."""
+    from incidentctl.domain import operator_only
+
     app = state(ctx)
     if app.as_email:
         # Refused before anything is created or migrated: a portal user never makes a store.
@@ -81,6 +82,9 @@ def log(
 
     The log cannot be edited or deleted, through this tool or through SQLite.
     """
+    from incidentctl.domain import Role
+    from incidentctl.services import ops
+
     app = state(ctx)
     store = app.store()
     tz = store.settings.timezone
@@ -145,6 +149,8 @@ def _change_text(before: str | None, after: str | None) -> str:
 @settings_app.command("show")
 def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show the settings and whether each is still the default."""
+    from incidentctl.services import ops
+
     app = state(ctx)
     views = ops.settings(app.store(), app.actor)
     clock = app.store().settings.simulated_clock
@@ -175,6 +181,8 @@ def settings_set(
     timezone: an IANA name (Europe/Amsterdam); propagation_delay: a DURATION (10m);
     enforcement_date: a TIME (2024-01-01T00:00).
     """
+    from incidentctl.services import ops
+
     app = state(ctx)
     before, after = ops.set_setting(app.store(), app.actor, app.clock.now, key, value)
     if json:
@@ -191,6 +199,9 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
 
     Exits 0 when every check passes, 6 when one does not.
     """
+    from incidentctl.domain import operator_only
+    from incidentctl.services import ops
+
     app = state(ctx)
     if app.as_email:  # checked before opening: doctor must work on a store that won't open
         raise operator_only("doctor", app.as_email)
@@ -217,6 +228,8 @@ def backup(
     json: JsonOption = False,
 ) -> None:
     """Copy the store to DEST while it is in use (SQLite's online backup API). Mode 0600."""
+    from incidentctl.services import ops
+
     app = state(ctx)
     result = ops.backup(app.store(), app.actor, dest)
     if json:

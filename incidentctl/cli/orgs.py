@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, state
-from incidentctl.services import orgs as org_service
-from incidentctl.services.orgs import OrgOverview
-from incidentctl.services.quota import QuotaStatus
+
+if TYPE_CHECKING:
+    from incidentctl.services.orgs import OrgOverview
+    from incidentctl.services.quota import QuotaStatus
 
 org_app = typer.Typer(
     name="org",
@@ -79,6 +80,8 @@ def add(
     json: JsonOption = False,
 ) -> None:
     """Add an organisation. Adding the same one again changes nothing."""
+    from incidentctl.services import orgs as org_service
+
     app = state(ctx)
     store = app.store()
     org, created = org_service.add(
@@ -136,6 +139,8 @@ def set_(
     Lowering the maximum below the number of current submitters revokes nobody: the
     organisation is over quota and new non-expert grants are refused until seats free up.
     """
+    from incidentctl.services import orgs as org_service
+
     app = state(ctx)
     store = app.store()
     before, after = org_service.update(
@@ -176,6 +181,8 @@ def set_(
 @org_app.command("list")
 def list_(ctx: typer.Context, json: JsonOption = False) -> None:
     """List organisations with their contacts and live quota."""
+    from incidentctl.services import orgs as org_service
+
     app = state(ctx)
     views = org_service.overviews(app.store(), app.actor, app.clock.now)
     if json:
@@ -201,6 +208,8 @@ def list_(ctx: typer.Context, json: JsonOption = False) -> None:
 @org_app.command("show")
 def show(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
     """Show one organisation: size, contacts, portal admins, and its quota."""
+    from incidentctl.services import orgs as org_service
+
     app = state(ctx)
     (view,) = org_service.overviews(app.store(), app.actor, app.clock.now, only=org_id)
     if json:

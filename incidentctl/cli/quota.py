@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from incidentctl import files, output
-from incidentctl import policy as quota_policy
+from incidentctl import output
 from incidentctl.cli.common import JsonOption, clock_notice, state
 from incidentctl.cli.orgs import quota_document
-from incidentctl.domain import require_operator
 from incidentctl.errors import InvalidInput
-from incidentctl.services import quota as quota_service
 
 policy_app = typer.Typer(
     name="policy",
@@ -40,6 +37,8 @@ def quota(
     how the maximum was derived (size band, sector, override). Used and remaining are
     live; the published figure is what customers see since the last nightly recount.
     """
+    from incidentctl.services import quota as quota_service
+
     app = state(ctx)
     args = words or []
     if args and args[0] == "explain":
@@ -102,6 +101,8 @@ def quota(
 
 
 def _explain(app: Any, org_id: str, json: bool) -> None:
+    from incidentctl.services import quota as quota_service
+
     org, derivation = quota_service.explain(app.store(), app.actor, org_id)
     band = derivation.band
     until = derivation.band_until
@@ -158,6 +159,9 @@ def _explain(app: Any, org_id: str, json: bool) -> None:
 @policy_app.command("show")
 def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show the quota policy in force (as TOML, the format 'policy load' reads)."""
+    from incidentctl import policy as quota_policy
+    from incidentctl.services import quota as quota_service
+
     app = state(ctx)
     policy, is_default = quota_service.show_policy(app.store(), app.actor)
     if json:
@@ -181,6 +185,11 @@ def policy_load(
     Lowering maxima revokes nobody: organisations above their new maximum are over quota
     and refuse new non-expert grants until seats free up.
     """
+    from incidentctl import files
+    from incidentctl import policy as quota_policy
+    from incidentctl.domain import require_operator
+    from incidentctl.services import quota as quota_service
+
     app = state(ctx)
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "policy load")

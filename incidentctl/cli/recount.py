@@ -8,7 +8,6 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, clock_notice, state
-from incidentctl.services import recount as recount_service
 
 _SHOWN = 20  # a cron mail lists this many of each item; --json lists all
 
@@ -46,6 +45,8 @@ def recount(
     admin or where nobody can submit, and role changes still propagating. Exits 0
     whether or not there is something to report. Operator only. See docs/cron.md.
     """
+    from incidentctl.services import recount as recount_service
+
     app = state(ctx)
     report = recount_service.recount(app.store(), app.actor, app.clock.now, force=force)
     if json:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import files, output, timeutil
+from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
-from incidentctl.domain import ROLE_HELP, Action, parse_role
 from incidentctl.errors import QUOTA_EXCEEDED, InvalidInput
-from incidentctl.services import roles as role_service
-from incidentctl.services.roles import BatchOutcome
-from incidentctl.store.roles import ORIGIN_ARGUMENT, ORIGIN_FILE, BatchRow
+from incidentctl.vocabulary import ROLE_HELP
+
+if TYPE_CHECKING:
+    from incidentctl.domain import Action
+    from incidentctl.services.roles import BatchOutcome
+    from incidentctl.store.roles import BatchRow
 
 RoleArgument = Annotated[str, typer.Argument(metavar="ROLE", help=ROLE_HELP)]
 Emails = Annotated[
@@ -108,6 +110,10 @@ def _run(
     reason: str | None,
     json: bool,
 ) -> None:
+    from incidentctl import files
+    from incidentctl.domain import parse_role
+    from incidentctl.services import roles as role_service
+
     role = parse_role(role_name)
     if not emails and file is None:
         raise InvalidInput(
@@ -154,42 +160,60 @@ def _run(
 def _first_refused_at(app: AppState, outcome: BatchOutcome) -> str:
     """`` (line N)`` of the row the error line speaks of, so a long file needs no search;
     nothing for the quota, which is about an organisation (named), not about one row."""
+    from incidentctl.services import roles as role_service
+
     if outcome.exit_code == QUOTA_EXCEEDED:
         return ""
-    for row in role_service.results(app.store()):
+    for row in role_service.results(app.store().conn):
         if row.status == "refused" and row.reason == outcome.refusal:
             return f" ({row.where})"
     return ""
 
 
 def _arguments(emails: list[str]) -> Iterator[BatchRow]:
+    from incidentctl.store.roles import ORIGIN_ARGUMENT
+
     for position, email in enumerate(emails, start=1):
         yield (ORIGIN_ARGUMENT, position, email.strip())
 
 
 def _chain(first: Iterator[BatchRow], lines: Iterator[tuple[int, str]]) -> Iterator[BatchRow]:
+    from incidentctl.store.roles import ORIGIN_FILE
+
     yield from first
     for line, email in lines:
         yield (ORIGIN_FILE, line, email)
 
 
 def _human(app: AppState, outcome: BatchOutcome) -> None:
+    from incidentctl.services import roles as role_service
+
     clock_notice(app)
     tz = app.store().settings.timezone
     write = sys.stdout.write
     label = outcome.role.label
     # Until a batch is written its changes are only intentions.
     would = {} if outcome.applied else {"granted": "would grant", "revoked": "would revoke"}
-    for row in role_service.results(app.store()):
-        status = would.get(row.status, row.status)
-        if row.status in ("granted", "revoked"):
-            when = timeutil.format_local(timeutil.from_iso(row.effective_at or ""), tz)
-            detail = f"{label}, takes effect {when}"
+    # A batch has few distinct effective times (usually one): format each once.
+    takes_effect: dict[str, str] = {}
+    lines: list[str] = []
+    for email, _, status, effective_at, reason, where in role_service.results(app.store().conn):
+        if effective_at is not None:
+            detail = takes_effect.get(effective_at)
+            if detail is None:
+                when = timeutil.format_local(timeutil.from_iso(effective_at), tz)
+                detail = takes_effect[effective_at] = f"{label}, takes effect {when}"
+        elif status == "refused":
+            # Only a refused row can carry text that is not a stored, validated address.
+            email = output.printable(email)
+            detail = f"{output.printable(reason)} ({where})"
         else:
-            detail = output.printable(row.reason)
-            if row.status == "refused":
-                detail += f" ({row.where})"
-        write(f"{status:<12}  {output.printable(row.email)}  {detail}\n")
+            detail = output.printable(reason)
+        lines.append(f"{would.get(status, status):<12}  {email}  {detail}\n")
+        if len(lines) >= 1000:
+            write("".join(lines))
+            lines.clear()
+    write("".join(lines))
     summary = outcome.summary
     counts = ", ".join(
         f"{summary[key]} {key}" for key in ("granted", "revoked", "unchanged", "refused")
@@ -206,23 +230,16 @@ def _human(app: AppState, outcome: BatchOutcome) -> None:
 def _json(app: AppState, outcome: BatchOutcome) -> None:
     import json
 
+    from incidentctl.services import roles as role_service
+
     encode = json.JSONEncoder(ensure_ascii=False).encode
     write = sys.stdout.write
     write(
         f'{{\n  "applied": {encode(outcome.applied)},\n  "dry_run": {encode(outcome.dry_run)},\n'
         f'  "action": {encode(outcome.action)},\n  "role": {encode(outcome.role.value)},\n'
-        '  "results": ['
+        '  "results": '
     )
-    first = True
-    for row in role_service.results(app.store()):
-        document = {
-            "email": row.email,
-            "role": outcome.role.value,
-            "status": row.status,
-            "effective_at": row.effective_at,
-            "reason": row.reason if row.status != "refused" else f"{row.reason} ({row.where})",
-        }
-        write(("\n    " if first else ",\n    ") + encode(document))
-        first = False
-    write(("" if first else "\n  ") + "],\n")
+    output.stream_json_texts(
+        role_service.result_documents(app.store().conn, outcome.role), level=1, end=",\n"
+    )
     write(f'  "summary": {encode(outcome.summary)}\n}}\n')

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.access import (
@@ -25,16 +25,14 @@ from incidentctl.domain import (
     require_same_org,
 )
 from incidentctl.errors import InvalidInput, NotAuthorized
-from incidentctl.services.contacts import require_contact
-from incidentctl.services.quota import require_org
+from incidentctl.services.lookups import require_contact, require_org
 from incidentctl.store import Store, audit
 from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
 from incidentctl.store import sessions as session_store
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
     """What one contact may do at one moment."""
 
     contact: Contact
@@ -94,8 +92,7 @@ def _portal_user(actor: Actor, command: str) -> Contact:
     return actor.contact
 
 
-@dataclass(frozen=True)
-class Submitted:
+class Submitted(NamedTuple):
     id: int
     contact: Contact
     at: datetime
@@ -140,8 +137,7 @@ def _advice(contact: Contact, permission: Permission) -> str:
     return "ask a portal admin (klantportalbeheerder) to grant the Incidentenbeheer role"
 
 
-@dataclass(frozen=True)
-class IncidentList:
+class IncidentList(NamedTuple):
     scope: str  # "organisation", "own" or "all"
     rows: list[session_store.IncidentRow]
 
@@ -193,8 +189,7 @@ def _pending_rows(
         yield from role_store.pending(conn, now, org_id)
 
 
-@dataclass(frozen=True)
-class Readiness:
+class Readiness(NamedTuple):
     enforcement_date: datetime
     before_enforcement: bool
     days: int

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from incidentctl import applyfile, files
 from incidentctl.applyfile import OrgSection, Problem
@@ -27,8 +27,7 @@ from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One role of one contact in the plan."""
 
     email: str
@@ -180,7 +179,7 @@ def _refuse_quota(
     prune: bool,
 ) -> NoReturn:
     """Raise the quota refusal of a step, naming the table of the first refused organisation."""
-    refused = next((row[3] for row in role_store.iter_plan(conn) if row[4] == "refused"), None)
+    refused = next((row.org for row in role_service.results(conn) if row.status == "refused"), None)
     line = next((s.line for s in sections if s.org_id == refused), None)
     message = refusal or "quota exceeded"
     hint = (

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidentctl import files, timeutil
 from incidentctl.domain import (
@@ -21,17 +20,16 @@ from incidentctl.domain import (
 )
 from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
 from incidentctl.services import roles as role_service
-from incidentctl.services.quota import require_org
+from incidentctl.services.lookups import require_contact, require_org
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import roles as role_store
-from incidentctl.store.contacts import ListingRow
+from incidentctl.store.contacts import ListingForm
 
 DEACTIVATED = "contact deactivated"
 
 
-@dataclass(frozen=True)
-class ContactPatch:
+class ContactPatch(NamedTuple):
     """What ``contacts set`` (or an import row) changes; None leaves a field as it is."""
 
     name: str | None = None
@@ -43,25 +41,14 @@ class ContactPatch:
     def applied_to(self, contact: Contact) -> Contact:
         changed = contact
         if self.name is not None:
-            changed = replace(changed, name=self.name)
+            changed = changed._replace(name=self.name)
         if self.portal_admin is not None:
-            changed = replace(changed, portal_admin=self.portal_admin)
+            changed = changed._replace(portal_admin=self.portal_admin)
         if self.active is not None:
-            changed = replace(changed, active=self.active)
+            changed = changed._replace(active=self.active)
         if self.set_expert_until:
-            changed = replace(changed, expert_until=self.expert_until)
+            changed = changed._replace(expert_until=self.expert_until)
         return changed
-
-
-def require_contact(conn: Any, email: str) -> Contact:
-    """The contact with this e-mail (any case), or NotFound (exit 3)."""
-    contact = contact_store.get_by_email(conn, email)
-    if contact is None:
-        raise NotFound(
-            f"no contact {email}",
-            hint="see the contacts with: incidentctl contacts list",
-        )
-    return contact
 
 
 def _authorize_change(actor: Actor, org_id: str, patch: ContactPatch) -> None:
@@ -151,7 +138,7 @@ def add(
         require_org(conn, contact.org_id)
         existing = contact_store.get_by_email(conn, contact.email)
         if existing is not None:
-            if replace(existing, id=0, email=contact.email) == contact:
+            if existing._replace(id=0, email=contact.email) == contact:
                 return existing, False
             raise InvalidInput(
                 f"contact {existing.email} already exists with other values",
@@ -165,7 +152,7 @@ def update(
 ) -> tuple[Contact, Contact, list[tuple[Role, datetime]]]:
     """``contacts set``: (before, after, the role revokes a deactivation caused)."""
     if patch.name is not None:
-        patch = replace(patch, name=parse_name(patch.name))
+        patch = patch._replace(name=parse_name(patch.name))
     with store.write() as conn:
         before = require_contact(conn, parse_email(email))
         _authorize_change(actor, before.org_id, patch)
@@ -181,8 +168,7 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
 
-@dataclass(frozen=True)
-class ImportRow:
+class ImportRow(NamedTuple):
     """One validated CSV row; a field is None when its column is absent."""
 
     line: int
@@ -192,8 +178,7 @@ class ImportRow:
     patch: ContactPatch
 
 
-@dataclass(frozen=True)
-class ImportResult:
+class ImportResult(NamedTuple):
     added: int
     updated: int
     unchanged: int
@@ -350,12 +335,14 @@ def listing(
     store: Store,
     actor: Actor,
     now: datetime,
+    form: ListingForm = "rows",
     *,
     org_id: str | None = None,
     role: Role | None = None,
     pending: bool = False,
-) -> Iterator[ListingRow]:
-    """``contacts list``: checked at once, then streamed inside one read snapshot."""
+) -> Iterator[Any]:
+    """``contacts list``: checked at once, then streamed inside one read snapshot, in the
+    form of :func:`incidentctl.store.contacts.listing`."""
     if org_id is not None:
         require_same_org(actor, org_id)
     elif actor.contact is not None:
@@ -363,18 +350,23 @@ def listing(
     if org_id is not None:
         with store.read() as conn:
             require_org(conn, org_id)
-    return _stream(store, org_id, role, timeutil.to_iso(now) if pending else None)
+    return _stream(store, form, org_id, role, timeutil.to_iso(now) if pending else None)
 
 
 def _stream(
-    store: Store, org_id: str | None, role: Role | None, pending_at: str | None
-) -> Iterator[ListingRow]:
+    store: Store,
+    form: ListingForm,
+    org_id: str | None,
+    role: Role | None,
+    pending_at: str | None,
+) -> Iterator[Any]:
     with store.read() as conn:
-        yield from contact_store.listing(conn, org_id=org_id, role=role, pending_at=pending_at)
+        yield from contact_store.listing(
+            conn, form, org_id=org_id, role=role, pending_at=pending_at
+        )
 
 
-@dataclass(frozen=True)
-class ContactDetail:
+class ContactDetail(NamedTuple):
     """One contact with its current role changes, for ``contacts show``."""
 
     contact: Contact

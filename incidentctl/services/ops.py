@@ -6,21 +6,21 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from incidentctl import migrations, timeutil
-from incidentctl.domain import SETTING_HELP, Actor, parse_setting, require_operator
+from incidentctl.domain import Actor, parse_setting, require_operator
 from incidentctl.errors import InvalidInput, StoreUnavailable
 from incidentctl.store import Store, audit
 from incidentctl.store.audit import Event
+from incidentctl.vocabulary import SETTING_HELP
 
 # --- settings -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SettingView:
+class SettingView(NamedTuple):
     key: str
     value: str
     is_default: bool
@@ -110,8 +110,7 @@ def _events(
 # --- doctor and backup --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     name: str
     ok: bool
     detail: str
@@ -173,8 +172,7 @@ def _database_checks(conn: sqlite3.Connection) -> list[Check]:
     ]
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):
     path: Path
     bytes: int
     pages: int

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import (
@@ -18,7 +17,8 @@ from incidentctl.domain import (
     require_same_org,
 )
 from incidentctl.errors import InvalidInput
-from incidentctl.services.quota import QuotaStatus, load_policy, require_org, status_of
+from incidentctl.services.lookups import require_org
+from incidentctl.services.quota import QuotaStatus, load_policy, status_of
 from incidentctl.store import Store, audit
 from incidentctl.store import orgs as org_store
 
@@ -30,7 +30,7 @@ def _sector(text: str | None) -> str | None:
 
 
 def _fields(org: Organisation) -> dict[str, Any]:
-    return {key: value for key, value in asdict(org).items() if key != "id"}
+    return {key: value for key, value in org._asdict().items() if key != "id"}
 
 
 def add(
@@ -110,15 +110,15 @@ def update(
         before = require_org(conn, org_id)
         after = before
         if name is not None:
-            after = replace(after, name=parse_name(name))
+            after = after._replace(name=parse_name(name))
         if employees is not None:
-            after = replace(after, employees=parse_employees(employees))
+            after = after._replace(employees=parse_employees(employees))
         if sector is not None:
-            after = replace(after, sector=_sector(sector))
+            after = after._replace(sector=_sector(sector))
         if quota is not None:
-            after = replace(after, quota_override=quota, quota_override_reason=reason)
+            after = after._replace(quota_override=quota, quota_override_reason=reason)
         if clear_quota:
-            after = replace(after, quota_override=None, quota_override_reason=None)
+            after = after._replace(quota_override=None, quota_override_reason=None)
         if after != before:
             old, new = _fields(before), _fields(after)
             changed = [key for key in old if old[key] != new[key]]
@@ -136,8 +136,7 @@ def update(
     return before, after
 
 
-@dataclass(frozen=True)
-class OrgOverview:
+class OrgOverview(NamedTuple):
     """An organisation with its contact counts and quota, for ``org list`` and ``org show``."""
 
     org: Organisation

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidentctl import policy as quota_policy
 from incidentctl import timeutil
 from incidentctl.domain import Actor, Organisation, require_operator, require_same_org
-from incidentctl.errors import NotFound
+from incidentctl.services.lookups import require_org
 from incidentctl.store import Store
 from incidentctl.store import orgs as org_store
+from incidentctl.store import quota as quota_store
 from incidentctl.store import recount as recount_store
 from incidentctl.store import roles as role_store
 from incidentctl.store.recount import Publication
 
-POLICY_SETTING = "quota_policy"
 
-
-@dataclass(frozen=True)
-class QuotaStatus:
+class QuotaStatus(NamedTuple):
     """Maximum, live use and the last published figure of one organisation."""
 
     org: str
@@ -42,22 +40,7 @@ class QuotaStatus:
 
 def load_policy(conn: sqlite3.Connection) -> quota_policy.Policy:
     """The policy in the store, or the documented default when none was loaded."""
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (POLICY_SETTING,)).fetchone()
-    if row is None:
-        return quota_policy.DEFAULT_POLICY
-    import json
-
-    return quota_policy.from_document(json.loads(row[0]), "stored policy")
-
-
-def require_org(conn: sqlite3.Connection, org_id: str) -> Organisation:
-    """The organisation, or NotFound (exit 3)."""
-    org = org_store.get(conn, org_id)
-    if org is None:
-        raise NotFound(
-            f"no organisation {org_id!r}", hint="see the list with: incidentctl org list"
-        )
-    return org
+    return quota_store.read_policy(conn)[0]
 
 
 def status_of(
@@ -109,8 +92,7 @@ def show_policy(store: Store, actor: Actor) -> tuple[quota_policy.Policy, bool]:
     """``policy show``: the policy and whether it is the built-in default."""
     require_operator(actor, "policy show")
     with store.read() as conn:
-        stored = conn.execute("SELECT 1 FROM settings WHERE key = ?", (POLICY_SETTING,)).fetchone()
-        return load_policy(conn), stored is None
+        return quota_store.read_policy(conn)
 
 
 def load_policy_file(
@@ -119,13 +101,11 @@ def load_policy_file(
     """``policy load FILE``: validate the whole file, then store it (audited)."""
     require_operator(actor, "policy load")
     new = quota_policy.parse_toml(data, source)
-    import json
-
     from incidentctl.store import audit
 
     with store.write() as conn:
         old = load_policy(conn)
-        store.put_setting(POLICY_SETTING, json.dumps(quota_policy.to_document(new)))
+        quota_store.write_policy(conn, new)
         audit.append(
             conn,
             at=timeutil.to_iso(now),

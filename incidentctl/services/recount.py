@@ -8,49 +8,45 @@ meanwhile waits milliseconds and a crash leaves the previous publication as it w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+import time
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import Actor, require_operator
-from incidentctl.policy import derive
 from incidentctl.services.quota import load_policy
 from incidentctl.store import Store, audit
-from incidentctl.store import orgs as org_store
 from incidentctl.store import recount as recount_store
 from incidentctl.store import roles as role_store
+from incidentctl.store.quota import maximum_sql
 
 
-@dataclass(frozen=True)
-class OverQuota:
+class OverQuota(NamedTuple):
     org: str
     used: int
     maximum: int
 
 
-@dataclass(frozen=True)
-class LapsedExpert:
+class LapsedExpert(NamedTuple):
     email: str
     org: str
     expert_until: str
     submitter: bool
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What a recount found (the ``recount --json`` document, SPEC §3a)."""
 
     business_date: str
     status: str  # "done" or "skipped"
     organisations: int
-    over_quota: list[OverQuota] = field(default_factory=list)
-    lapsed_experts: list[LapsedExpert] = field(default_factory=list)
-    lapsed_since: str | None = None
-    without_admin: list[str] = field(default_factory=list)
-    nobody_can_submit: list[str] = field(default_factory=list)
-    pending_changes: int = 0
-    forced: bool = False
+    over_quota: list[OverQuota]
+    lapsed_experts: list[LapsedExpert]
+    lapsed_since: str | None
+    without_admin: list[str]
+    nobody_can_submit: list[str]
+    pending_changes: int
+    forced: bool
 
     @property
     def needs_attention(self) -> bool:
@@ -122,25 +118,25 @@ def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -
         previous = recount_store.run_for_date(conn, day)
     if previous is not None and not force:
         return Report.from_document(json.loads(previous[1]), "skipped")
-    started = timeutil.to_iso(now)
-    figures, report = _compute(store, now, today, force)
+    started = time.monotonic()
+    report = _compute(store, now, today, force)
     with store.write() as conn:
         previous = recount_store.run_for_date(conn, day)
         if previous is not None and not force:  # another recount published meanwhile
             return Report.from_document(json.loads(previous[1]), "skipped")
-        text = json.dumps(report.document(), ensure_ascii=False)
+        # Both ends on the command's clock, so a simulated run takes its real duration.
+        finished = now + timedelta(seconds=time.monotonic() - started)
         recount_store.publish(
             conn,
             business_date=day,
-            started_at=started,
-            finished_at=timeutil.to_iso(timeutil.system_now()),
+            started_at=timeutil.to_iso(now),
+            finished_at=timeutil.to_iso(finished),
             forced=force,
-            report=text,
-            figures=figures,
+            report=json.dumps(report.document(), ensure_ascii=False),
         )
         audit.append(
             conn,
-            at=started,
+            at=timeutil.to_iso(now),
             actor=actor.name,
             action="recount",
             after={
@@ -157,45 +153,30 @@ def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -
     return report
 
 
-def _compute(
-    store: Store, now: datetime, today: date, force: bool
-) -> tuple[list[tuple[str, int, int, int]], Report]:
-    """Every figure and report item, from one consistent snapshot."""
+def _compute(store: Store, now: datetime, today: date, force: bool) -> Report:
+    """Every figure (into a temporary table) and report item, from one snapshot."""
     day = today.isoformat()
     moment = timeutil.to_iso(now)
     with store.read() as conn:
-        policy = load_policy(conn)
-        counts = role_store.submitter_counts_by_org(conn, today)
-        with_submitter = role_store.orgs_with_submitter(conn, moment, in_effect=True)
-        with_admin = recount_store.orgs_with_admin(conn)
+        recount_store.compute_figures(conn, maximum_sql(conn, load_policy(conn)), day, moment)
+        held_through_pending = role_store.orgs_held_through_pending(conn, moment)
         last = recount_store.last_run_date(conn, day)
-        # The first run reports every certification that has lapsed.
-        lapsed = recount_store.lapsed_experts(conn, last or "", day)
-        pending = role_store.pending_count(conn, moment)
-        figures: list[tuple[str, int, int, int]] = []
-        over: list[OverQuota] = []
-        without_admin: list[str] = []
-        nobody: list[str] = []
-        for org in org_store.iter_all(conn):
-            maximum = derive(policy, org).maximum
-            used, experts = counts.get(org.id, (0, 0))
-            figures.append((org.id, maximum, used, experts))
-            if used > maximum:
-                over.append(OverQuota(org.id, used, maximum))
-            if org.id not in with_admin:
-                without_admin.append(org.id)
-            if org.id not in with_submitter:
-                nobody.append(org.id)
-    report = Report(
-        business_date=day,
-        status="done",
-        forced=force,
-        organisations=len(figures),
-        over_quota=over,
-        lapsed_experts=[LapsedExpert(*row) for row in lapsed],
-        lapsed_since=last,
-        without_admin=without_admin,
-        nobody_can_submit=nobody,
-        pending_changes=pending,
-    )
-    return figures, report
+        return Report(
+            business_date=day,
+            status="done",
+            forced=force,
+            organisations=recount_store.figure_count(conn),
+            over_quota=[OverQuota(*row) for row in recount_store.over_quota(conn)],
+            # The first run reports every certification that has lapsed.
+            lapsed_experts=[
+                LapsedExpert(*row) for row in recount_store.lapsed_experts(conn, last or "", day)
+            ],
+            lapsed_since=last,
+            without_admin=recount_store.without_admin(conn),
+            nobody_can_submit=[
+                org_id
+                for org_id in recount_store.without_submitter_in_effect(conn)
+                if org_id not in held_through_pending
+            ],
+            pending_changes=role_store.pending_count(conn, moment),
+        )

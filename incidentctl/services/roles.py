@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
+from typing import NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import (
@@ -27,11 +27,10 @@ from incidentctl.domain import (
 )
 from incidentctl.errors import INVALID_INPUT, QUOTA_EXCEEDED
 from incidentctl.output import Progress
-from incidentctl.policy import derive
 from incidentctl.services.quota import load_policy
 from incidentctl.store import Store
-from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
+from incidentctl.store.quota import maximum_sql
 from incidentctl.store.roles import ORIGIN_ARGUMENT, BatchRow
 
 _CHUNK = 10_000
@@ -40,25 +39,18 @@ _PER_ORG_COUNT_LIMIT = 50  # up to this many organisations, count each from its 
 STATUS_OF_ACTION = {"grant": "granted", "revoke": "revoked"}
 
 
-@dataclass(frozen=True)
-class ResultRow:
-    """What happened (or would happen) to one row of a batch."""
+class ResultRow(NamedTuple):
+    """What happened (or would happen) to one row of a batch (a tuple: a million are cheap)."""
 
-    origin: int
-    line: int
     email: str
     org: str | None
     status: str
     effective_at: str | None
     reason: str | None
-
-    @property
-    def where(self) -> str:
-        return f"argument {self.line}" if self.origin == ORIGIN_ARGUMENT else f"line {self.line}"
+    where: str  # "argument N" or "line N"
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
+class BatchOutcome(NamedTuple):
     """The summary of a batch; its rows are read with :func:`results` afterwards."""
 
     action: Action
@@ -135,7 +127,7 @@ def plan_and_apply(
     if malformed:
         role_store.refuse_in_plan(conn, malformed, INVALID_INPUT, "not a valid e-mail address")
     if action == "grant" and role is Role.SUBMITTER:
-        _check_quota(conn, today)
+        _check_quota(conn, today, timeutil.to_iso(now))
     summary, cause, refusal = role_store.plan_summary(conn)
     applied = cause is None and write
     if applied and (summary["granted"] or summary["revoked"]):
@@ -158,26 +150,21 @@ def plan_and_apply(
     )
 
 
-def _check_quota(conn: sqlite3.Connection, today: date) -> None:
+def _check_quota(conn: sqlite3.Connection, today: date, now: str) -> None:
     """Refuse the new non-expert grants of every organisation the batch would take over
     its maximum; experts never count, and an over-quota organisation keeps its holders."""
-    new_by_org = role_store.new_submitters_by_org(conn)
+    new_by_org = role_store.new_submitters_by_org(conn, maximum_sql(conn, load_policy(conn)))
     if not new_by_org:
         return
     if len(new_by_org) <= _PER_ORG_COUNT_LIMIT:
         used_by_org = {
-            org_id: role_store.submitter_counts(conn, org_id, today)[0] for org_id, _ in new_by_org
+            org_id: role_store.submitter_counts(conn, org_id, today)[0]
+            for org_id, _, _ in new_by_org
         }
     else:
-        used_by_org = {
-            org_id: used
-            for org_id, (used, _) in role_store.submitter_counts_by_org(conn, today).items()
-        }
-    policy = load_policy(conn)
-    for org_id, new in new_by_org:
-        org = org_store.get(conn, org_id)
-        assert org is not None  # contacts reference their organisation
-        maximum = derive(policy, org).maximum
+        counts = role_store.submitter_counts_by_org(conn, today, now)
+        used_by_org = {org_id: org_counts.used for org_id, org_counts in counts.items()}
+    for org_id, new, maximum in new_by_org:
         used = used_by_org.get(org_id, 0)
         if used + new > maximum:
             role_store.refuse_org_in_plan(
@@ -189,10 +176,14 @@ def _check_quota(conn: sqlite3.Connection, today: date) -> None:
             )
 
 
-def results(store: Store) -> Iterator[ResultRow]:
-    """The rows of the last batch on this store's connection, in input order."""
-    for row in role_store.iter_plan(store.conn):
-        yield ResultRow(*row)
+def results(conn: sqlite3.Connection) -> Iterator[ResultRow]:
+    """The rows of the last batch on this connection, in input order."""
+    return map(ResultRow._make, role_store.iter_plan(conn))
+
+
+def result_documents(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
+    """The same rows as the JSON objects of ``grant/revoke --json`` (SPEC §3a)."""
+    return role_store.iter_plan_json(conn, role)
 
 
 def apply_emails(
@@ -246,6 +237,6 @@ def revoke_all(
             reason=reason,
         )
         if outcome.summary["revoked"]:
-            (row,) = role_store.iter_plan(conn)
-            revoked.append((role, timeutil.from_iso(row[5])))
+            (row,) = results(conn)
+            revoked.append((role, timeutil.from_iso(row.effective_at or "")))
     return revoked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from incidentctl.domain import Contact, Role
 from incidentctl.store.roles import latest_action_sql
@@ -73,20 +73,47 @@ def update(conn: sqlite3.Connection, contact: Contact) -> None:
     )
 
 
+ListingForm = Literal["rows", "csv", "json"]
+
+# Which roles a contact holds, as last granted or revoked: 0 none, 1 submitter, 2 manager,
+# 3 both; each latest change is looked up once, from the (contact_id, role) index.
+_ROLES = (
+    f"(({latest_action_sql('c', Role.SUBMITTER)} IS 'grant') "
+    f"+ 2 * ({latest_action_sql('c', Role.MANAGER)} IS 'grant'))"
+)
+_ROLE_NAMES = {1: ["submitter"], 2: ["manager"], 3: ["submitter", "manager"]}
+_SELECT: dict[str, str] = {
+    "rows": f"c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, {_ROLES}",
+    # The CSV and JSON forms are made by SQLite itself, so a million rows stream out at the
+    # speed of the query (docs/performance.md).
+    "csv": "c.email, c.org_id, c.name, iif(c.active, 'true', 'false'), "
+    "iif(c.portal_admin, 'true', 'false'), c.expert_until, "
+    f"CASE {_ROLES} WHEN 1 THEN 'submitter' WHEN 2 THEN 'manager' "
+    "WHEN 3 THEN 'submitter;manager' ELSE '' END",
+    "json": "json_object('email', c.email, 'org', c.org_id, 'name', c.name, "
+    "'active', json(iif(c.active, 'true', 'false')), "
+    "'portal_admin', json(iif(c.portal_admin, 'true', 'false')), "
+    "'expert_until', c.expert_until, "
+    f"'roles', json(CASE {_ROLES} WHEN 1 THEN '[\"submitter\"]' "
+    "WHEN 2 THEN '[\"manager\"]' WHEN 3 THEN '[\"submitter\",\"manager\"]' ELSE '[]' END))",
+}
+
+
 def listing(
     conn: sqlite3.Connection,
+    form: ListingForm,
     *,
     org_id: str | None = None,
     role: Role | None = None,
     pending_at: str | None = None,
-) -> Iterator[ListingRow]:
-    """Contacts with their roles as last granted or revoked, by organisation and e-mail.
+) -> Iterator[Any]:
+    """Contacts with their roles as last granted or revoked, by organisation and e-mail:
+    ``rows`` as :data:`ListingRow` tuples, ``csv`` as tuples of CSV cells, ``json`` as one
+    JSON object (text) per contact, with the keys of :data:`LISTING_COLUMNS`.
 
     Streams from the (org_id, email) index: rows are produced as they are read, never
     gathered, so listing a million contacts holds one row at a time.
     """
-    submitter = latest_action_sql("c", Role.SUBMITTER)
-    manager = latest_action_sql("c", Role.MANAGER)
     where: list[str] = []
     params: list[object] = []
     if org_id is not None:
@@ -96,21 +123,23 @@ def listing(
         where.append(f"{latest_action_sql('c', role)} = 'grant'")
     if pending_at is not None:
         where.append(
-            "EXISTS (SELECT 1 FROM role_changes p WHERE p.contact_id = c.id AND p.effective_at > ?)"
+            "EXISTS (SELECT 1 FROM role_changes p WHERE p.contact_id = c.id "
+            "AND p.effective_at > ? AND p.requested_at <= ?)"
         )
-        params.append(pending_at)
+        params += [pending_at, pending_at]
     sql = (
-        "SELECT c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, "
-        f"{submitter} = 'grant', {manager} = 'grant' FROM contacts c"
+        f"SELECT {_SELECT[form]} FROM contacts c"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY c.org_id, c.email"
     )
-    for email, org, name, active, admin, expert, is_submitter, is_manager in conn.execute(
-        sql, params
-    ):
-        roles = []
-        if is_submitter:
-            roles.append("submitter")
-        if is_manager:
-            roles.append("manager")
-        yield (email, org, name, bool(active), bool(admin), expert, roles)
+    rows = conn.execute(sql, params)
+    if form == "json":
+        return (text for (text,) in rows)
+    if form == "csv":
+        # A generator, not the cursor: closing a half-read listing (| head) must not close
+        # a cursor whose connection may already be gone.
+        return (row for row in rows)
+    return (
+        (email, org, name, bool(active), bool(admin), expert, _ROLE_NAMES.get(roles, []))
+        for email, org, name, active, admin, expert, roles in rows
+    )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from incidentctl.domain import Role
-from incidentctl.store.roles import latest_action_sql
+from incidentctl.store.roles import SUBMITTER_COUNTS_SQL, latest_action_sql
 
 
-@dataclass(frozen=True)
-class Publication:
+class Publication(NamedTuple):
     """The figures published for one organisation on one business date."""
 
     business_date: str
@@ -20,11 +19,12 @@ class Publication:
 
 
 def latest_publication(conn: sqlite3.Connection, org_id: str) -> Publication | None:
-    """The figure customers see now: the organisation's row of the latest run."""
+    """The figure customers see now: the organisation's row of the latest run. Every run
+    publishes every organisation, so one added since then has none yet."""
     row = conn.execute(
-        "SELECT r.business_date, p.maximum, p.used, p.experts FROM published_counts p "
-        "JOIN recount_runs r ON r.id = p.run_id WHERE p.org_id = ? "
-        "ORDER BY p.run_id DESC LIMIT 1",
+        "SELECT r.business_date, p.maximum, p.used, p.experts FROM recount_runs r "
+        "JOIN published_counts p ON p.run_id = r.id AND p.org_id = ? "
+        "WHERE r.id = (SELECT max(id) FROM recount_runs)",
         (org_id,),
     ).fetchone()
     return None if row is None else Publication(*row)
@@ -62,12 +62,52 @@ def lapsed_experts(
     return [(str(e), str(o), str(u), bool(s)) for e, o, u, s in rows]
 
 
-def orgs_with_admin(conn: sqlite3.Connection) -> set[str]:
-    """Organisations with at least one active portal admin (a small partial index)."""
-    rows = conn.execute(
-        "SELECT DISTINCT org_id FROM contacts WHERE portal_admin = 1 AND active = 1"
+def compute_figures(
+    conn: sqlite3.Connection, maximum: tuple[str, dict[str, Any]], today: str, now: str
+) -> None:
+    """Every organisation's maximum, used, experts, submitters in effect and whether it has
+    an active portal admin, set-based, into ``temp.recount_figures``: a temporary table, so
+    a read snapshot suffices and the publication later copies it in one statement."""
+    expression, params = maximum
+    conn.execute("DROP TABLE IF EXISTS temp.recount_figures")
+    conn.execute(
+        "CREATE TEMP TABLE recount_figures AS "
+        f"SELECT o.id AS org_id, {expression} AS maximum, coalesce(c.used, 0) AS used, "
+        "coalesce(c.experts, 0) AS experts, coalesce(c.in_effect, 0) AS in_effect, "
+        "o.id IN (SELECT org_id FROM contacts WHERE portal_admin = 1 AND active = 1) "
+        "AS has_admin "
+        f"FROM organisations o LEFT JOIN ({SUBMITTER_COUNTS_SQL}) c ON c.org_id = o.id "
+        "ORDER BY o.id",
+        {**params, "today": today, "now": now},
     )
-    return {org_id for (org_id,) in rows}
+
+
+def figure_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM temp.recount_figures").fetchone()[0])
+
+
+def over_quota(conn: sqlite3.Connection) -> list[tuple[str, int, int]]:
+    """(org, used, maximum) of the organisations over their maximum."""
+    return conn.execute(
+        "SELECT org_id, used, maximum FROM temp.recount_figures WHERE used > maximum "
+        "ORDER BY org_id"
+    ).fetchall()
+
+
+def without_admin(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT org_id FROM temp.recount_figures WHERE NOT has_admin ORDER BY org_id"
+    )
+    return [org_id for (org_id,) in rows]
+
+
+def without_submitter_in_effect(conn: sqlite3.Connection) -> list[str]:
+    """Organisations where no holder's latest grant is in effect (before the few decided by
+    :func:`incidentctl.store.roles.orgs_held_through_pending`)."""
+    rows = conn.execute(
+        "SELECT org_id FROM temp.recount_figures WHERE in_effect = 0 ORDER BY org_id"
+    )
+    return [org_id for (org_id,) in rows]
 
 
 def publish(
@@ -78,19 +118,19 @@ def publish(
     finished_at: str,
     forced: bool,
     report: str,
-    figures: list[tuple[str, int, int, int]],
 ) -> int:
-    """Record a run and its figures (org, maximum, used, experts); returns the run id."""
+    """Record a run and publish ``temp.recount_figures`` as its figures; the run id."""
     cursor = conn.execute(
         "INSERT INTO recount_runs (business_date, started_at, finished_at, forced, "
-        "organisations, report) VALUES (?, ?, ?, ?, ?, ?)",
-        (business_date, started_at, finished_at, int(forced), len(figures), report),
+        "organisations, report) "
+        "VALUES (?, ?, ?, ?, (SELECT count(*) FROM temp.recount_figures), ?)",
+        (business_date, started_at, finished_at, int(forced), report),
     )
     run_id = cursor.lastrowid
     assert run_id is not None
-    conn.executemany(
+    conn.execute(
         "INSERT INTO published_counts (run_id, org_id, maximum, used, experts) "
-        "VALUES (?, ?, ?, ?, ?)",
-        ((run_id, org, maximum, used, experts) for org, maximum, used, experts in figures),
+        "SELECT ?, org_id, maximum, used, experts FROM temp.recount_figures",
+        (run_id,),
     )
     return run_id

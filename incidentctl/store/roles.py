@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import Role, RoleChange
@@ -95,21 +95,55 @@ def submitter_counts(conn: sqlite3.Connection, org_id: str, today: date) -> tupl
     return int(row[0]), int(row[1])
 
 
-def submitter_counts_by_org(conn: sqlite3.Connection, today: date) -> dict[str, tuple[int, int]]:
-    """(used, experts) of every organisation with submitters, live, in one pass over the
-    latest submitter change of each contact: the whole-store form of
-    :func:`submitter_counts`, for batches touching many organisations and the recount."""
+SUBMITTER_COUNTS_SQL = (
+    "WITH latest AS (SELECT contact_id, action, max(id), effective_at FROM role_changes "
+    "WHERE role = 'submitter' GROUP BY contact_id) "
+    "SELECT c.org_id AS org_id, "
+    "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < :today) AS used, "
+    "count(*) FILTER (WHERE c.expert_until >= :today) AS experts, "
+    "count(*) FILTER (WHERE latest.effective_at <= :now) AS in_effect "
+    "FROM latest JOIN contacts c ON c.id = latest.contact_id "
+    "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id"
+)
+"""Per organisation with submitters: used, experts, in_effect (see :class:`OrgCounts`);
+parameters ``today`` (a date) and ``now`` (a time), both ISO text."""
+
+
+class OrgCounts(NamedTuple):
+    """An organisation's submitters, live (SPEC §2 rule 2, §5)."""
+
+    used: int  # active non-expert holders, as last granted (propagating included)
+    experts: int  # active holders who are certified experts today
+    in_effect: int  # active holders whose latest grant is in effect (see below)
+
+
+def submitter_counts_by_org(
+    conn: sqlite3.Connection, today: date, now: str
+) -> dict[str, OrgCounts]:
+    """:class:`OrgCounts` of every organisation with submitters, in ONE pass over the
+    latest submitter change of each contact (a covering index scan): the whole-store form of
+    :func:`submitter_counts`, for the recount and batches touching many organisations.
+
+    ``in_effect`` counts holders whose latest change is a grant already in effect; a holder
+    whose latest change is still propagating is decided by :func:`orgs_held_through_pending`.
+    """
+    rows = conn.execute(SUBMITTER_COUNTS_SQL, {"today": today.isoformat(), "now": now})
+    return {org_id: OrgCounts(*counts) for org_id, *counts in rows}
+
+
+def orgs_held_through_pending(conn: sqlite3.Connection, now: str) -> set[str]:
+    """Organisations where an active contact whose submitter change is still propagating
+    holds the role in effect now (a revoke not yet in effect, or a grant after a grant):
+    the few contacts :func:`submitter_counts_by_org` cannot decide, from the pending ones."""
     rows = conn.execute(
-        "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
-        "WHERE role = 'submitter' GROUP BY contact_id) "
-        "SELECT c.org_id, "
-        "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < :today), "
-        "count(*) FILTER (WHERE c.expert_until >= :today) "
-        "FROM latest JOIN contacts c ON c.id = latest.contact_id "
-        "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id",
-        {"today": today.isoformat()},
+        "SELECT DISTINCT c.org_id FROM role_changes p JOIN contacts c ON c.id = p.contact_id "
+        "WHERE p.role = 'submitter' AND p.effective_at > :now AND c.active = 1 "
+        "AND (SELECT r.action FROM role_changes r WHERE r.contact_id = p.contact_id "
+        "AND r.role = 'submitter' AND r.effective_at <= :now "
+        "ORDER BY r.id DESC LIMIT 1) = 'grant'",
+        {"now": now},
     )
-    return {org_id: (int(used), int(experts)) for org_id, used, experts in rows}
+    return {org_id for (org_id,) in rows}
 
 
 def orgs_with_submitter(conn: sqlite3.Connection, at: str, *, in_effect: bool) -> set[str]:
@@ -175,7 +209,6 @@ def start_batch(conn: sqlite3.Connection) -> None:
         "email TEXT NOT NULL)"
     )
     conn.execute("DELETE FROM temp.batch")
-    conn.execute("DROP TABLE IF EXISTS temp.plan")
 
 
 def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
@@ -183,54 +216,72 @@ def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
 
 
 # Reasons are data, so they are bound as parameters like any value.
+_PLAN_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS plan (
+    pos INTEGER PRIMARY KEY, origin INTEGER, line INTEGER, given TEXT, contact_id INTEGER,
+    email TEXT, org_id TEXT, expert INTEGER, status TEXT, cause INTEGER, reason TEXT,
+    effective_at TEXT
+)
+"""
+
+# One pass over the batch in input order: each row's contact (e-mail index) and the latest
+# change of its role (the (contact_id, role) index). Duplicates are settled afterwards.
 _PLAN_SQL = """
-CREATE TEMP TABLE plan AS
+INSERT INTO temp.plan
 SELECT
     b.pos, b.origin, b.line, b.given, b.contact_id, b.email, b.org_id, b.expert,
     CASE
         WHEN b.contact_id IS NULL THEN 'refused'
         WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 'refused'
-        WHEN b.nth > 1 THEN 'unchanged'
         WHEN :action = 'grant' AND b.active = 0 THEN 'refused'
         WHEN :action = 'grant' AND b.current = 'grant' THEN 'unchanged'
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN 'unchanged'
         WHEN :action = 'grant' THEN 'granted'
         ELSE 'revoked'
-    END AS status,
+    END,
     CASE
         WHEN b.contact_id IS NULL THEN 3
         WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 4
-        WHEN b.nth > 1 THEN NULL
         WHEN :action = 'grant' AND b.active = 0 THEN 2
-    END AS cause,
+    END,
     CASE
         WHEN b.contact_id IS NULL THEN :unknown
         WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org
             THEN :other_org || ' (' || b.org_id || ')'
-        WHEN b.nth > 1 THEN :duplicate || ' ' || b.first_line
         WHEN :action = 'grant' AND b.active = 0 THEN :inactive
         WHEN :action = 'grant' AND b.current = 'grant' THEN :holds
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN :not_held
-    END AS reason,
-    max(:effective_at, coalesce(b.previous_effective_at, '')) AS effective_at
+    END,
+    max(:effective_at, coalesce(b.previous_effective_at, ''))
 FROM (
     SELECT
         t.pos, t.origin, t.line, t.email AS given,
         c.id AS contact_id, c.email, c.org_id, c.active,
         coalesce(c.expert_until >= :today, 0) AS expert,
-        r.action AS current, r.effective_at AS previous_effective_at,
-        CASE WHEN c.id IS NULL THEN 1
-             ELSE row_number() OVER (PARTITION BY c.id ORDER BY t.pos) END AS nth,
-        first_value(CASE t.origin WHEN 0 THEN 'argument ' ELSE 'line ' END || t.line)
-            OVER (PARTITION BY c.id ORDER BY t.pos) AS first_line
+        r.action AS current, r.effective_at AS previous_effective_at
     FROM temp.batch t
     LEFT JOIN contacts c ON c.email = t.email
     LEFT JOIN role_changes r ON r.id = (
         SELECT x.id FROM role_changes x
         WHERE x.contact_id = c.id AND x.role = :role ORDER BY x.id DESC LIMIT 1
     )
+    ORDER BY t.pos
 ) AS b
-ORDER BY b.pos
+"""
+
+# A contact listed again is settled by its first row; the later ones change nothing (rows
+# of another organisation stay refused: a portal admin learns nothing more about them).
+_DUPLICATES_SQL = """
+UPDATE temp.plan SET
+    status = 'unchanged', cause = NULL,
+    reason = :duplicate || ' ' || (
+        SELECT iif(f.origin = 0, 'argument ', 'line ') || f.line FROM temp.plan f
+        WHERE f.contact_id = plan.contact_id ORDER BY f.pos LIMIT 1)
+WHERE contact_id IN (
+    SELECT contact_id FROM temp.plan WHERE contact_id IS NOT NULL
+    GROUP BY contact_id HAVING count(*) > 1)
+AND pos > (SELECT min(f.pos) FROM temp.plan f WHERE f.contact_id = plan.contact_id)
+AND coalesce(cause, 0) <> 4
 """
 
 REASONS = {
@@ -253,6 +304,8 @@ def plan_batch(
     actor_org: str | None,
 ) -> None:
     """Classify every batch row into temp.plan (status, cause = exit code, reason)."""
+    conn.execute(_PLAN_TABLE)
+    conn.execute("DELETE FROM temp.plan")
     conn.execute(
         _PLAN_SQL,
         {
@@ -264,6 +317,14 @@ def plan_batch(
             **REASONS,
         },
     )
+    duplicated = conn.execute(
+        "SELECT 1 FROM temp.plan WHERE contact_id IS NOT NULL "
+        "GROUP BY contact_id HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    if duplicated:
+        conn.execute("CREATE INDEX IF NOT EXISTS temp.plan_contact ON plan(contact_id)")
+        conn.execute(_DUPLICATES_SQL, {"duplicate": REASONS["duplicate"]})
+        conn.execute("DROP INDEX temp.plan_contact")
 
 
 def unknown_in_plan(conn: sqlite3.Connection) -> list[tuple[int, str]]:
@@ -280,11 +341,17 @@ def refuse_in_plan(conn: sqlite3.Connection, positions: list[int], cause: int, r
     )
 
 
-def new_submitters_by_org(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    """(organisation, new non-expert grants) in a submitter grant batch."""
+def new_submitters_by_org(
+    conn: sqlite3.Connection, maximum: tuple[str, dict[str, Any]]
+) -> list[tuple[str, int, int]]:
+    """(organisation, new non-expert grants, its maximum) in a submitter grant batch;
+    ``maximum`` is :func:`incidentctl.store.quota.maximum_sql`."""
+    expression, params = maximum
     return conn.execute(
-        "SELECT org_id, count(*) FROM temp.plan WHERE status = 'granted' AND NOT expert "
-        "GROUP BY org_id ORDER BY org_id"
+        f"SELECT p.org_id, count(*), {expression} FROM temp.plan p "
+        "JOIN organisations o ON o.id = p.org_id "
+        "WHERE p.status = 'granted' AND NOT p.expert GROUP BY p.org_id ORDER BY p.org_id",
+        params,
     ).fetchall()
 
 
@@ -332,13 +399,28 @@ def apply_plan(
     )
 
 
+_PLAN_ROW = (
+    "coalesce(email, given), org_id, status, "
+    "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, reason, "
+    "iif(origin = 0, 'argument ', 'line ') || line"
+)
+
+
 def iter_plan(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
-    """The rows of the plan in batch order:
-    (origin, line, e-mail (stored form, else as given), org, status, effective_at, reason)."""
-    return iter(
-        conn.execute(
-            "SELECT origin, line, coalesce(email, given), org_id, status, "
-            "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, reason "
-            "FROM temp.plan ORDER BY pos"
-        )
+    """The rows of the plan in batch order: (e-mail (stored form, else as given), org,
+    status, effective_at, reason, where: 'argument N' or 'line N')."""
+    return (row for row in conn.execute(f"SELECT {_PLAN_ROW} FROM temp.plan ORDER BY pos"))
+
+
+def iter_plan_json(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
+    """The rows of the plan as JSON objects (the ``results`` of SPEC §3a), made by SQLite:
+    email, role, status, effective_at, reason (a refusal names its argument or line)."""
+    rows = conn.execute(
+        "SELECT json_object('email', coalesce(email, given), 'role', ?, 'status', status, "
+        "'effective_at', CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, "
+        "'reason', iif(status = 'refused', "
+        "reason || ' (' || iif(origin = 0, 'argument ', 'line ') || line || ')', reason)) "
+        "FROM temp.plan ORDER BY pos",
+        (role.value,),
     )
+    return (text for (text,) in rows)
