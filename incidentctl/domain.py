@@ -103,10 +103,18 @@ def parse_name(text: str, what: str = "name") -> str:
     return text
 
 
+# Employees and maxima, as the policy's bands: far beyond any organisation, and within the
+# 64-bit integers SQLite stores (a larger number was an internal error, exit 1).
+LARGEST_COUNT = 999_999_999
+COUNT_HINT = f"give a whole number from 0 to {LARGEST_COUNT}"
+
+
 def parse_employees(value: int) -> int:
     """A number of employees."""
     if value < 0:
         raise InvalidInput(f"the number of employees cannot be negative: {value}")
+    if value > LARGEST_COUNT:
+        raise InvalidInput(f"the number of employees is too large: {value}", hint=COUNT_HINT)
     return value
 
 
@@ -241,9 +249,9 @@ def operator_only(command: str, portal_user: str) -> NotAuthorized:
 def require_same_org(actor: Actor, org_id: str) -> None:
     """A portal user sees only its own organisation."""
     if actor.contact is not None and actor.contact.org_id != org_id:
+        # The other organisation's id is not repeated: a portal user learns nothing of it.
         raise NotAuthorized(
-            f"{actor.name} may only see its own organisation ({actor.contact.org_id}), "
-            f"not {org_id}",
+            f"{actor.name} may only see its own organisation ({actor.contact.org_id})",
         )
 
 

@@ -88,7 +88,10 @@ def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
         if text.strip().lower() == "email":
             break  # a one-column header: plain lines follow
         if "," in text:
-            header = [name.strip().lower() for name in next(csv.reader([text]))]
+            try:
+                header = [name.strip().lower() for name in next(csv.reader([text]))]
+            except csv.Error as exc:
+                raise InvalidInput(at_line(source, number, f"malformed CSV ({exc})")) from exc
             if "email" not in header:
                 raise InvalidInput(
                     at_line(source, number, "the CSV header has no 'email' column"),

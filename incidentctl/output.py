@@ -138,7 +138,9 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     empty: map other Python values through :func:`csv_cell` first)."""
     import csv
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    # CRLF as RFC 4180 says (and sqlite3 -csv writes): with "\n" alone, csv would not quote
+    # a value holding a lone carriage return, and the row would break.
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
 
@@ -185,6 +187,7 @@ def table(
     """A table on stdout. Rows are drawn in chunks of equal column widths, so a million
     rows stream through without being held in memory."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
@@ -197,8 +200,10 @@ def table(
         if not chunk and not first:
             break
         if widths is None:
+            # Terminal cells, not characters: a wide character (漢, an emoji) takes two.
             widths = [
-                max([len(name), *(len(row[i]) for row in chunk)]) for i, name in enumerate(columns)
+                max([cell_len(name), *(cell_len(row[i]) for row in chunk)])
+                for i, name in enumerate(columns)
             ]
         if first and title:
             out.print(Text(title, style="bold"))

@@ -2,7 +2,8 @@
 
 A maximum is derived from size bands (employees → maximum), optionally per sector so that
 comparable customers get comparable room, unless the operator set an override with a reason.
-The policy is kept in the store as JSON and loaded from TOML by ``policy load``.
+The policy is kept in the store's ``policy_bands`` table and loaded from TOML by
+``policy load``; the recount evaluates it in SQL (``incidentctl.store.quota``).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def _bands(value: Any, where: str) -> tuple[Band, ...]:
 
 
 def to_document(policy: Policy) -> dict[str, Any]:
-    """The policy as a plain document (stored as JSON, shown by ``policy show --json``)."""
+    """The policy as a plain document (``policy show --json``, the audit log)."""
     document: dict[str, Any] = {"bands": _band_list(policy.bands)}
     if policy.sectors:
         document["sectors"] = {

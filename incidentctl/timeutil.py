@@ -22,6 +22,12 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _UNIT_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 # About a century: far enough for any real use, near enough never to overflow datetime.
 _MAX_SECONDS = 36_600 * 86_400
+# Times from 1900 until 9000: beyond any real use, and so far from datetime's limits (years 1
+# and 9999) that adding a delay of a century or showing the time in any timezone never
+# overflows (a clock set at 9999-12-31 made every later command fail).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+_RANGE_HINT = "times from 1900 until 9000 are supported"
 
 _DURATION = re.compile(r"(\d{1,12})([smhd])", re.ASCII)
 _RELATIVE = re.compile(r"([+-])(\d{1,12})([smhd])", re.ASCII)
@@ -70,9 +76,10 @@ def parse_time(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         sign, amount, unit = relative.groups()
         delta = _seconds(int(amount), unit, text)
         try:
-            return now + delta if sign == "+" else now - delta
+            moment = now + delta if sign == "+" else now - delta
         except OverflowError as exc:
-            raise InvalidInput(f"{text!r} is out of range") from exc
+            raise InvalidInput(f"{text!r} is out of range", hint=_RANGE_HINT) from exc
+        return require_in_range(moment, repr(text))
     if _ISO_START.match(value) is None:
         raise InvalidInput(f"not a time: {text!r}", hint=f"a TIME is {TIME_HELP}")
     try:
@@ -82,9 +89,17 @@ def parse_time(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     if parsed.tzinfo is None:
         parsed = _localize(parsed, tz, text)
     try:
-        return parsed.astimezone(UTC)
+        moment = parsed.astimezone(UTC)
     except OverflowError as exc:
-        raise InvalidInput(f"{text!r} is out of range") from exc
+        raise InvalidInput(f"{text!r} is out of range", hint=_RANGE_HINT) from exc
+    return require_in_range(moment, repr(text))
+
+
+def require_in_range(moment: datetime, what: str) -> datetime:
+    """``moment``, or InvalidInput (exit 2) when it is not from EARLIEST until LATEST."""
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidInput(f"{what} is out of range", hint=_RANGE_HINT)
+    return moment
 
 
 def _localize(naive: datetime, tz: ZoneInfo, text: str) -> datetime:

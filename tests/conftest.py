@@ -227,3 +227,13 @@ def give_role(path: Path, email: str, role: str, *, reason: str = "test setup") 
         assert outcome.summary["granted"] == 1, outcome
     finally:
         store.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of the reliability tests (docs/reliability.md), when any of them ran."""
+    from reliability_support import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

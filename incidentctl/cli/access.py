@@ -66,7 +66,7 @@ def check(
     app = state(ctx)
     store = app.store()
     now = app.clock.now
-    moment = timeutil.parse_time(at, now=now, tz=store.settings.timezone) if at else now
+    moment = timeutil.parse_time(at, now=now, tz=store.settings.timezone) if at is not None else now
     access = access_service.check(store, app.actor, email, moment)
     if json:
         output.emit_json(

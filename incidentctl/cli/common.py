@@ -7,7 +7,6 @@ imports the services it runs, so ``--help`` and a quick ``check`` load no more t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,17 +26,19 @@ JsonOption = Annotated[
 ]
 
 
-@dataclass
 class AppState:
     """The global options of one invocation, and what they resolve to (lazily)."""
 
-    db: str | None
-    as_email: str | None
-    now: str | None
-    debug: bool
-    _store: Store | None = field(default=None, repr=False)
-    _clock: timeutil.Clock | None = field(default=None, repr=False)
-    _actor: Actor | None = field(default=None, repr=False)
+    __slots__ = ("_actor", "_clock", "_store", "as_email", "db", "debug", "now")
+
+    def __init__(self, db: str | None, as_email: str | None, now: str | None, debug: bool):
+        self.db = db
+        self.as_email = as_email
+        self.now = now
+        self.debug = debug
+        self._store: Store | None = None
+        self._clock: timeutil.Clock | None = None
+        self._actor: Actor | None = None
 
     @property
     def path(self) -> Path:

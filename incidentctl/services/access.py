@@ -199,8 +199,8 @@ class Readiness(NamedTuple):
 
 def readiness(store: Store, actor: Actor, now: datetime, days: int) -> Readiness:
     """``readiness``: who will lose the ability to contact Support at the enforcement date."""
-    if days < 1:
-        raise InvalidInput(f"--days must be at least 1, got {days}")
+    if not 1 <= days <= 36_600:  # at most a century, like every other span of time
+        raise InvalidInput(f"--days must be from 1 to 36600, got {days}")
     only = None
     if actor.contact is not None:
         require_portal_admin(actor, actor.contact.org_id, "see the readiness report")

@@ -127,6 +127,16 @@ def _plan(
                 contact = contact_store.get_by_email(conn, entry.email)
                 if contact is None:
                     problems.append(Problem(entry.line, f"no contact {entry.email}", NOT_FOUND))
+                elif contact.org_id != org.id and actor.contact is not None:
+                    # Like grant: refused (4), without naming the other organisation.
+                    problems.append(
+                        Problem(
+                            entry.line,
+                            f"{actor.name} may only apply roles to contacts of its own "
+                            f"organisation ({org.id}), and {contact.email} is not one",
+                            NOT_AUTHORIZED,
+                        )
+                    )
                 elif contact.org_id != org.id:
                     problems.append(
                         Problem(

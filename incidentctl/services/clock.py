@@ -33,6 +33,8 @@ def set_clock(store: Store, actor: Actor, now: datetime, to: datetime | None) ->
 
 def advance(store: Store, actor: Actor, now: datetime, by: timedelta) -> datetime:
     """Move the simulated clock on by ``by``, starting from the current time if none is set."""
-    moved = now + by
+    moved = timeutil.require_in_range(
+        now + by, f"the clock advanced by {timeutil.format_duration(by)}"
+    )
     set_clock(store, actor, now, moved)
     return moved

@@ -309,6 +309,18 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
                 create(conn, actor, now, row.patch.applied_to(contact))
                 added += 1
                 continue
+            if existing.org_id != row.org_id and actor.contact is not None:
+                # As in grant and apply: another organisation's contact is out of reach (4),
+                # and which organisation holds it is not told.
+                raise NotAuthorized(
+                    files.at_line(
+                        source,
+                        row.line,
+                        f"{actor.name} may only change contacts of its own organisation "
+                        f"({row.org_id}), and {existing.email} is not one",
+                    ),
+                    hint="nothing was written",
+                )
             if existing.org_id != row.org_id:
                 raise InvalidInput(
                     files.at_line(

@@ -80,6 +80,8 @@ def log(
     """``log``: matching events, oldest first; a portal user sees its own organisation's."""
     if limit is not None and limit < 1:
         raise InvalidInput(f"--limit must be at least 1, got {limit}")
+    if limit is not None:
+        limit = min(limit, 2**63 - 1)  # SQLite's largest integer; no log holds more events
     if actor.contact is not None:
         from incidentctl.domain import require_portal_admin
 

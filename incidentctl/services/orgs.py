@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import (
+    COUNT_HINT,
+    LARGEST_COUNT,
     Actor,
     Organisation,
     parse_employees,
@@ -99,6 +101,8 @@ def update(
     if quota is not None:
         if quota < 0:
             raise InvalidInput(f"the quota cannot be negative: {quota}")
+        if quota > LARGEST_COUNT:
+            raise InvalidInput(f"the quota is too large: {quota}", hint=COUNT_HINT)
         if reason is None or not reason.strip():
             raise InvalidInput(
                 "an override of the maximum needs a reason",

@@ -197,9 +197,24 @@ def _unavailable(exc: sqlite3.Error, path: Path) -> IncidentctlError:
     return StoreUnavailable(f"cannot use the store at {path}: {exc}")
 
 
+# Extended result codes of a write that the disk refused: out of space (ENOSPC is SQLITE_FULL,
+# but a short write or EFBIG past a file size limit is one of these), or a failing disk. The
+# store itself is intact: the transaction is rolled back from the WAL.
+_WRITE_FAILURES = frozenset(
+    {
+        "SQLITE_IOERR_WRITE",
+        "SQLITE_IOERR_FSYNC",
+        "SQLITE_IOERR_DIR_FSYNC",
+        "SQLITE_IOERR_TRUNCATE",
+        "SQLITE_IOERR_SHMSIZE",
+    }
+)
+
+
 def describe_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> IncidentctlError | None:
     """The store condition behind a SQLite error (exit 6), or None for a bug (exit 1)."""
     text = str(exc).lower()
+    code = getattr(exc, "sqlite_errorname", None)
     where = f" at {path}" if path else ""
     if "locked" in text or "busy" in text:
         return StoreUnavailable(
@@ -216,6 +231,12 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> Incid
             f"the disk holding the store{where} is full",
             hint="free some space and try again; nothing was written",
         )
+    if code in _WRITE_FAILURES:
+        return StoreUnavailable(
+            f"cannot write to the store{where}: the disk is full, a file size limit was "
+            f"reached, or the disk failed ({exc})",
+            hint="free some space (or raise the limit) and try again; nothing was written",
+        )
     if "not a database" in text or "malformed" in text or "disk i/o" in text:
         return StoreUnavailable(
             f"the store{where} is not a readable SQLite database ({exc})",
@@ -224,6 +245,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> Incid
     if "unable to open" in text:
         return StoreUnavailable(
             f"cannot open the store{where} ({exc})",
-            hint="check that the file and its folder exist and are readable",
+            hint="check that the file and its folder exist, that you may read the file and "
+            "write to its folder (SQLite keeps the store's -wal and -shm files beside it)",
         )
     return None

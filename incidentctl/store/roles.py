@@ -247,7 +247,7 @@ SELECT
     CASE
         WHEN b.contact_id IS NULL THEN :unknown
         WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org
-            THEN :other_org || ' (' || b.org_id || ')'
+            THEN :other_org
         WHEN :action = 'grant' AND b.active = 0 THEN :inactive
         WHEN :action = 'grant' AND b.current = 'grant' THEN :holds
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN :not_held
