@@ -22,8 +22,54 @@ from incidentctl.output import error
 _debug = False
 
 
+# The order of --help: setting up, the daily work, the nightly job, looking into things.
+COMMAND_ORDER = (
+    "init",
+    "org",
+    "contacts",
+    "grant",
+    "revoke",
+    "apply",
+    "quota",
+    "policy",
+    "check",
+    "pending",
+    "login",
+    "incidents",
+    "readiness",
+    "recount",
+    "clock",
+    "log",
+    "settings",
+    "doctor",
+    "backup",
+)
+
+# One line per command in the overview of --help (the docstrings say more).
+SHORT_HELP = {
+    "init": "Create the store; --demo adds example data.",
+    "grant": "Grant a role to contacts, within the quota.",
+    "revoke": "Revoke a role from contacts.",
+    "apply": "Make role holders match a TOML file (plan, prune).",
+    "quota": "Maximum, used and remaining seats; quota explain ID.",
+    "check": "Can a contact submit now (or at TIME)? If not, why.",
+    "pending": "Role changes not yet in effect.",
+    "login": "Record a portal log-in (a new session).",
+    "readiness": "Who will not be able to contact Support.",
+    "recount": "The nightly recount and its report (for cron).",
+    "log": "The audit log.",
+    "doctor": "Check the store's health.",
+    "backup": "Copy the store while it is in use.",
+}
+
+
 class IncidentctlGroup(TyperGroup):
     """Runs a command and turns whatever it raises into one error line and an exit code."""
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: index for index, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
     def main(  # type: ignore[override]
         self,
@@ -213,6 +259,9 @@ def root(
 
 for module in (ops, orgs, contacts, roles, apply, quota, recount, access, clock):
     module.register(app)
+for command in app.registered_commands:
+    if command.name in SHORT_HELP:
+        command.short_help = SHORT_HELP[command.name]
 
 
 def main() -> None:

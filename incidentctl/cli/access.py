@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 incidents_app = typer.Typer(
     name="incidents",
     help="Submit and list incidents as a portal user (--as EMAIL), with the portal's rules.",
+    short_help="Submit and list incidents as a portal user (--as).",
     no_args_is_help=True,
 )
 

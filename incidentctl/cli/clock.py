@@ -13,6 +13,7 @@ from incidentctl.vocabulary import DURATION_HELP, TIME_HELP
 clock_app = typer.Typer(
     name="clock",
     help="A simulated clock kept in the store, used by every command until reset.",
+    short_help="A simulated clock, for demonstrations and training.",
     no_args_is_help=True,
 )
 

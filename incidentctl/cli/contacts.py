@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 contacts_app = typer.Typer(
     name="contacts",
     help="Contacts (contactpersonen): the people who log in to the portal.",
+    short_help="Contacts: add, list, show, change, import CSV.",
     no_args_is_help=True,
 )
 

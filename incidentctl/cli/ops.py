@@ -15,6 +15,7 @@ from incidentctl.vocabulary import SETTING_HELP
 settings_app = typer.Typer(
     name="settings",
     help="Settings every user of the store shares: timezone, propagation delay, enforcement date.",
+    short_help="Timezone, propagation delay, enforcement date.",
     no_args_is_help=True,
 )
 

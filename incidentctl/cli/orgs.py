@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 org_app = typer.Typer(
     name="org",
     help="Organisations (customers): their size, sector and quota override.",
+    short_help="Organisations: add, list, show, change.",
     no_args_is_help=True,
 )
 

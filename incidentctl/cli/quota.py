@@ -14,6 +14,7 @@ from incidentctl.errors import InvalidInput
 policy_app = typer.Typer(
     name="policy",
     help="The quota policy: size bands (employees -> maximum), optionally per sector.",
+    short_help="The quota policy: show it, load a TOML file.",
     no_args_is_help=True,
 )
 
