@@ -1,7 +1,7 @@
 """incidentctl's benchmark suite: each target against a floor measured in the same run.
 
     python benchmarks/run.py            # 1M contacts in 10k organisations (several minutes)
-    python benchmarks/run.py --quick    # 200k contacts in 2k organisations (under a minute)
+    python benchmarks/run.py --quick    # 400k contacts in 4 000 organisations (about a minute)
 
 Absolute times drift on shared machines, so every case is compared, by the ratio of
 medians of interleaved runs, with the least its dependencies allow on the same machine in
@@ -52,12 +52,13 @@ class Size:
     contacts: int
     orgs: int
     grants: tuple[int, ...]
-    runs: int  # interleaved pairs per case
+    runs: int  # interleaved pairs per case (after one warm-up pair)
     startup_runs: int  # pairs per start-up case: short runs are noisier
+    grant_runs: int  # pairs per bulk grant: each needs a fresh copy of the store
 
 
-FULL = Size("full", 1_000_000, 10_000, (100_000, 1_000_000), runs=5, startup_runs=15)
-QUICK = Size("quick", 200_000, 2_000, (10_000, 50_000), runs=3, startup_runs=5)
+FULL = Size("full", 1_000_000, 10_000, (100_000, 1_000_000), runs=5, startup_runs=25, grant_runs=3)
+QUICK = Size("quick", 400_000, 4_000, (10_000, 30_000), runs=1, startup_runs=5, grant_runs=1)
 
 
 # --- measuring ------------------------------------------------------------------------
@@ -69,32 +70,62 @@ class Sample:
     max_rss_mib: float
 
 
-def measure(
-    argv: Sequence[str], *, stdin: Path | None = None, env: dict[str, str] | None = None
-) -> Sample:
-    """Run one process to completion: wall time and its peak resident memory."""
-    stdin_file = stdin.open("rb") if stdin else subprocess.DEVNULL
+# Linux keeps a process's peak memory across fork and exec, so a child forked by this
+# runner (which holds the imported Typer app and a million e-mail addresses) would report
+# the runner's size as its own. Children are therefore started by a small spawner process,
+# launched before anything heavy is imported; it times each child and reads its peak from
+# wait4.
+_SPAWNER = """
+import json, os, subprocess, sys, time
+for request in sys.stdin:
+    job = json.loads(request)
+    stdin = open(job["stdin"], "rb") if job["stdin"] else subprocess.DEVNULL
     start = time.perf_counter()
-    process = subprocess.Popen(
-        argv,
-        stdin=stdin_file,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    child = subprocess.Popen(job["argv"], stdin=stdin, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if stdin:
-        stdin_file.close()  # type: ignore[union-attr]
-    if process.returncode != 0:
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if job["stdin"]:
+        stdin.close()
+    print(json.dumps({"seconds": elapsed, "max_rss_kib": usage.ru_maxrss,
+                      "code": child.returncode, "errors": errors.decode(errors="replace")}),
+          flush=True)
+"""
+_spawner: subprocess.Popen[str] | None = None
+
+
+def start_spawner() -> None:
+    global _spawner
+    _spawner = subprocess.Popen(
+        [sys.executable, "-c", _SPAWNER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def measure(
+    argv: Sequence[str], *, stdin: Path | None = None, codes: set[int] | None = None
+) -> Sample:
+    """Run one process to completion: wall time and its peak resident memory. Exit codes
+    other than ``codes`` (default: 0) stop the suite."""
+    import json
+
+    assert _spawner is not None
+    assert _spawner.stdin is not None
+    assert _spawner.stdout is not None
+    _spawner.stdin.write(
+        json.dumps({"argv": list(argv), "stdin": str(stdin) if stdin else None}) + "\n"
+    )
+    _spawner.stdin.flush()
+    result = json.loads(_spawner.stdout.readline())
+    if result["code"] not in (codes or {0}):
         raise SystemExit(
-            f"benchmark command failed ({process.returncode}): {' '.join(argv)}\n"
-            + errors.decode(errors="replace")
+            f"benchmark command failed ({result['code']}): {' '.join(argv)}\n{result['errors']}"
         )
-    return Sample(elapsed, usage.ru_maxrss / 1024)
+    return Sample(result["seconds"], result["max_rss_kib"] / 1024)
 
 
 @dataclass
@@ -120,23 +151,27 @@ def interleaved(
     target: Callable[[], Sample],
     floor: Callable[[], Sample],
     prepare: Callable[[], None] | None = None,
-) -> tuple[Series, Series]:
-    """Alternate target and floor runs so drift hits both alike; first a warm-up of each."""
-    if prepare:
-        prepare()
-    target()
-    if prepare:
-        prepare()
-    floor()
+    startup: Callable[[], Sample] | None = None,
+) -> tuple[Series, Series, Series | None]:
+    """Alternate target and floor (and the Typer floor, to take start-up out of a long
+    case) round by round, so drift hits them alike; first a warm-up round."""
     targets, floors = Series(), Series()
-    for _ in range(runs):
+    startups = Series() if startup else None
+    for round_number in range(runs + 1):
         if prepare:
             prepare()
-        targets.samples.append(target())
+        t = target()
         if prepare:
             prepare()
-        floors.samples.append(floor())
-    return targets, floors
+        f = floor()
+        s = startup() if startup else None
+        if round_number == 0:
+            continue  # the warm-up: caches filled, nothing recorded
+        targets.samples.append(t)
+        floors.samples.append(f)
+        if startups is not None and s is not None:
+            startups.samples.append(s)
+    return targets, floors, startups
 
 
 # --- the data -------------------------------------------------------------------------
@@ -471,12 +506,19 @@ class Result:
     floor: Series
     floor_name: str
     limit: float
-    subtract: float = 0.0  # the Typer floor's median, for whole-time-minus-startup ratios
+    startup: Series | None = None  # the Typer floor of each round, taken out of long cases
     memory_limit_mib: float | None = None
 
     @property
     def ratio(self) -> float:
-        return (self.target.median - self.subtract) / self.floor.median
+        """The median over the interleaved rounds of target / floor, or for the long cases
+        (target − Typer floor) / floor: each round ran back to back, so the drift of this
+        shared machine's speed (more than the margins measured) cancels within it."""
+        if self.startup is None:
+            pairs = zip(self.target.samples, self.floor.samples, strict=True)
+            return statistics.median(t.seconds / f.seconds for t, f in pairs)
+        rounds = zip(self.target.samples, self.floor.samples, self.startup.samples, strict=True)
+        return statistics.median((t.seconds - s.seconds) / f.seconds for t, f, s in rounds)
 
     @property
     def passed(self) -> bool:
@@ -513,16 +555,16 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 [python, str(floor_app), "cmd0", "x"],
             ),
         ]
-        typer_floor = Series()
         for name, target_argv, floor_argv in cases:
-            target, floor = interleaved(
+            target, floor, _ = interleaved(
                 size.startup_runs,
-                lambda a=target_argv: _measure_allowing(a, {0, 4}),
+                lambda a=target_argv: measure(a, codes={0, 4}),
                 lambda a=floor_argv: measure(a),
             )
-            typer_floor.samples += floor.samples if "check" in name else []
             results.append(Result(name, target, floor, "Typer floor", 1.15))
-        startup = typer_floor.median
+
+        def typer_floor() -> Sample:
+            return measure([python, str(floor_app), "cmd0", "x"])
 
         # recount on the whole store against the sqlite3 shell's GROUP BY.
         recount_store = work / "recount.db"
@@ -530,7 +572,7 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
         shell = shutil.which("sqlite3")
         if shell is None:
             raise SystemExit("the query floor needs the sqlite3 shell (apt install sqlite3)")
-        target, floor = interleaved(
+        target, floor, startup = interleaved(
             size.runs,
             lambda: measure(
                 [
@@ -545,6 +587,7 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 ]
             ),
             lambda: measure([shell, str(recount_store), QUERY_FLOOR_SQL]),
+            startup=typer_floor,
         )
         results.append(Result("recount", target, floor, "query floor", 2.0, startup))
 
@@ -552,10 +595,11 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
         export = work / "export_floor.py"
         export.write_text(EXPORT_FLOOR)
         for fmt in ("--csv", "--json"):
-            target, floor = interleaved(
+            target, floor, startup = interleaved(
                 size.runs,
                 lambda f=fmt: measure([INCIDENTCTL, *db, "contacts", "list", f]),
                 lambda: measure([python, str(export), str(store)]),
+                startup=typer_floor,
             )
             results.append(
                 Result(f"contacts list {fmt}", target, floor, "export floor", 2.0, startup, 100)
@@ -581,8 +625,8 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
             chosen = emails if count >= len(emails) else random.Random(count).sample(emails, count)
             listing = work / f"grant-{count}.txt"
             listing.write_text("\n".join(chosen) + "\n")
-            target, floor = interleaved(
-                max(3, size.runs - 2),
+            target, floor, startup = interleaved(
+                size.grant_runs,
                 lambda f=listing: measure(
                     [
                         INCIDENTCTL,
@@ -598,6 +642,7 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 ),
                 lambda f=listing: measure([python, str(writer), str(grant_store), str(f)]),
                 prepare=lambda: copy_store(base, grant_store),
+                startup=typer_floor,
             )
             label = f"grant --file {_count(count)} contacts"
             limit_mib = 300 if count >= 1_000_000 else None
@@ -615,28 +660,13 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 [INCIDENTCTL, "--db", str(check_after_bulk), "quota", org],
             ),
         ):
-            target, floor = interleaved(
+            target, floor, _ = interleaved(
                 size.startup_runs,
-                lambda a=argv: _measure_allowing(a, {0, 4}),
+                lambda a=argv: measure(a, codes={0, 4}),
                 lambda: measure([python, str(floor_app), "cmd0", "x"]),
             )
             results.append(Result(name, target, floor, "Typer floor", 1.15))
     return results, _versions(store)
-
-
-def _measure_allowing(argv: Sequence[str], codes: set[int]) -> Sample:
-    """``check`` exits 4 for a contact who may not submit; that is a result, not a failure."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    process.returncode = code
-    if code not in codes:
-        raise SystemExit(f"failed ({code}): {' '.join(argv)}\n{errors.decode(errors='replace')}")
-    return Sample(elapsed, usage.ru_maxrss / 1024)
 
 
 def _versions(store: Path) -> dict[str, str]:
@@ -680,13 +710,13 @@ def table(results: list[Result]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        minus = " − Typer floor" if r.subtract else ""
+        note = " ¹" if r.startup is not None else ""
         memory = f"{r.target.peak_mib:.0f}" + (
             f" (≤ {r.memory_limit_mib:.0f})" if r.memory_limit_mib else ""
         )
         rows.append(
             f"| {r.case} | {r.target.median:.3f} ({r.target.spread}) | {r.floor_name} | "
-            f"{r.floor.median:.3f} ({r.floor.spread}) | {r.ratio:.2f}{minus and ' ¹'} | "
+            f"{r.floor.median:.3f} ({r.floor.spread}) | {r.ratio:.2f}{note} | "
             f"≤ {r.limit:g}× | {memory} | {'PASS' if r.passed else 'FAIL'} |"
         )
     return rows
@@ -698,9 +728,10 @@ def _count(number: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200k contacts, under a minute")
+    parser.add_argument("--quick", action="store_true", help="400k contacts, about a minute")
     parser.add_argument("--write", action="store_true", help="write docs/performance.md")
     args = parser.parse_args()
+    start_spawner()
     size = QUICK if args.quick else FULL
     results, versions = run_suite(size)
     rows = table(results)
@@ -727,7 +758,9 @@ def _write_report(
         "",
         *rows,
         "",
-        "¹ (incidentctl − Typer floor) / floor: the start-up every command pays is taken out.",
+        "Ratios are medians over the interleaved rounds. ¹ (incidentctl − Typer floor) / floor,"
+        " with the Typer floor run in the same round: the start-up every command pays is taken"
+        " out.",
         marker_end,
     ]
     if marker_start in text and marker_end in text:

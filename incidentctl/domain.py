@@ -227,10 +227,6 @@ class Actor(NamedTuple):
     def is_operator(self) -> bool:
         return self.contact is None
 
-    def may_see_org(self, org_id: str) -> bool:
-        """The operator sees everything; a portal user only its own organisation."""
-        return self.contact is None or self.contact.org_id == org_id
-
 
 def require_operator(actor: Actor, command: str) -> None:
     """Operator-only commands (organisation settings, recount, policy, clock) refuse --as."""

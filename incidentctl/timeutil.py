@@ -19,7 +19,6 @@ UTC = UTC
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNIT_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 # About a century: far enough for any real use, near enough never to overflow datetime.
 _MAX_SECONDS = 36_600 * 86_400
 # Times from 1900 until 9000: beyond any real use, and so far from datetime's limits (years 1
@@ -163,17 +162,6 @@ def format_duration(delta: timedelta) -> str:
         if amount:
             parts.append(f"{amount}{unit}")
     return sign + " ".join(parts[:2])
-
-
-def describe_duration(delta: timedelta) -> str:
-    """``10 minutes`` style, for sentences."""
-    seconds = int(delta.total_seconds())
-    for unit in ("d", "h", "m", "s"):
-        amount, rest = divmod(seconds, _UNIT_SECONDS[unit])
-        if amount and not rest:
-            name = _UNIT_NAMES[unit]
-            return f"{amount} {name}" + ("" if amount == 1 else "s")
-    return format_duration(delta)
 
 
 ClockSource = Literal["system", "simulated", "pinned"]

@@ -1,8 +1,6 @@
 """The command line: global options, command registration, and the one place where
 exceptions become ``Error:``/``Hint:`` lines and exit codes (docs/exit-codes.md)."""
 
-from __future__ import annotations
-
 import os
 import sqlite3
 import sys

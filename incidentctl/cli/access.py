@@ -1,7 +1,5 @@
 """``check``, ``pending``, ``login``, ``incidents submit|list``, ``readiness``."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -35,7 +33,7 @@ def register(app: typer.Typer) -> None:
     app.command("readiness")(readiness)
 
 
-def _permission_document(permission: Permission) -> dict[str, Any]:
+def _permission_document(permission: "Permission") -> dict[str, Any]:
     return {
         "status": permission.status,
         "allowed": permission.allowed,
@@ -202,7 +200,7 @@ def incidents_list(ctx: typer.Context, org: OrgFilter = None, json: JsonOption =
     _incident_table(app, listing)
 
 
-def _incident_table(app: AppState, listing: access_service.IncidentList) -> None:
+def _incident_table(app: AppState, listing: "access_service.IncidentList") -> None:
     clock_notice(app)
     titles = {
         "all": "All incidents",

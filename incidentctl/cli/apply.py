@@ -1,7 +1,5 @@
 """``apply FILE``: declarative role assignment from a version-controlled file."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("apply")(apply)
 
 
-def _items(changes: list[Change]) -> list[dict[str, str]]:
+def _items(changes: "list[Change]") -> list[dict[str, str]]:
     return [{"email": c.email, "role": c.role.value, "org": c.org} for c in changes]
 
 

@@ -1,7 +1,5 @@
 """``clock show|set|advance|reset``: a simulated clock for demonstrations and training."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -5,8 +5,6 @@ The command modules import only this, typer and the vocabulary at start-up; each
 imports the services it runs, so ``--help`` and a quick ``check`` load no more than they use.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -44,7 +42,7 @@ class AppState:
     def path(self) -> Path:
         return store_path(self.db)
 
-    def store(self, *, create: bool = False) -> Store:
+    def store(self, *, create: bool = False) -> "Store":
         """The store, opened (and migrated) on first use; the clock is resolved with it, so a
         bad --now is reported by every command that uses the store."""
         if self._store is None:
@@ -55,7 +53,7 @@ class AppState:
         return self._store
 
     @property
-    def clock(self) -> timeutil.Clock:
+    def clock(self) -> "timeutil.Clock":
         """The time this command runs at: --now, else the simulated clock, else the system."""
         store = self.store()
         if self._clock is None:
@@ -72,7 +70,7 @@ class AppState:
         self._clock = None
 
     @property
-    def actor(self) -> Actor:
+    def actor(self) -> "Actor":
         """The operator, or the portal user named by --as (who must be a known contact)."""
         if self._actor is None:
             from incidentctl.domain import Actor
@@ -131,7 +129,7 @@ def clock_notice(app: AppState) -> None:
         notice(text)
 
 
-def show_time(app: AppState, moment: datetime | None) -> str:
+def show_time(app: AppState, moment: "datetime | None") -> str:
     """A time in the store's timezone for people ('-' for none)."""
     if moment is None:
         return "-"

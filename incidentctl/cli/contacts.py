@@ -1,7 +1,5 @@
 """``contacts add|list|show|set|import``."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,7 +29,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contacts_app)
 
 
-def contact_document(contact: Contact) -> dict[str, Any]:
+def contact_document(contact: "Contact") -> dict[str, Any]:
     return {
         "email": contact.email,
         "org": contact.org_id,

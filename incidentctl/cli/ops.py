@@ -1,7 +1,5 @@
 """``init``, ``log``, ``settings``, ``doctor``, ``backup``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``org add|list|show|set``."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -27,7 +25,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(org_app)
 
 
-def quota_document(status: QuotaStatus) -> dict[str, Any]:
+def quota_document(status: "QuotaStatus") -> dict[str, Any]:
     """The ``quota ID --json`` document (SPEC §3a)."""
     published = status.published
     return {
@@ -47,7 +45,7 @@ def quota_document(status: QuotaStatus) -> dict[str, Any]:
     }
 
 
-def org_document(view: OrgOverview) -> dict[str, Any]:
+def org_document(view: "OrgOverview") -> dict[str, Any]:
     org = view.org
     return {
         "id": org.id,

@@ -1,7 +1,5 @@
 """``quota [ID]``, ``quota explain ID``, ``policy show|load``."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """``recount``: the nightly job for cron (docs/cron.md)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -6,8 +6,6 @@ click tree Typer builds, so a command added later appears without touching this 
 Never imported when the tool runs: it costs nothing at start-up.
 """
 
-from __future__ import annotations
-
 import io
 from collections.abc import Iterator
 from contextlib import redirect_stdout

@@ -1,7 +1,5 @@
 """``grant`` and ``revoke``: one contact or a million, all or nothing."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -102,7 +100,7 @@ def revoke(
 
 def _run(
     ctx: typer.Context,
-    action: Action,
+    action: "Action",
     role_name: str,
     emails: list[str] | None,
     file: str | None,
@@ -157,7 +155,7 @@ def _run(
         raise typer.Exit(outcome.exit_code)
 
 
-def _first_refused_at(app: AppState, outcome: BatchOutcome) -> str:
+def _first_refused_at(app: AppState, outcome: "BatchOutcome") -> str:
     """`` (line N)`` of the row the error line speaks of, so a long file needs no search;
     nothing for the quota, which is about an organisation (named), not about one row."""
     from incidentctl.services import roles as role_service
@@ -170,14 +168,14 @@ def _first_refused_at(app: AppState, outcome: BatchOutcome) -> str:
     return ""
 
 
-def _arguments(emails: list[str]) -> Iterator[BatchRow]:
+def _arguments(emails: list[str]) -> "Iterator[BatchRow]":
     from incidentctl.store.roles import ORIGIN_ARGUMENT
 
     for position, email in enumerate(emails, start=1):
         yield (ORIGIN_ARGUMENT, position, email.strip())
 
 
-def _chain(first: Iterator[BatchRow], lines: Iterator[tuple[int, str]]) -> Iterator[BatchRow]:
+def _chain(first: "Iterator[BatchRow]", lines: Iterator[tuple[int, str]]) -> "Iterator[BatchRow]":
     from incidentctl.store.roles import ORIGIN_FILE
 
     yield from first
@@ -185,7 +183,7 @@ def _chain(first: Iterator[BatchRow], lines: Iterator[tuple[int, str]]) -> Itera
         yield (ORIGIN_FILE, line, email)
 
 
-def _human(app: AppState, outcome: BatchOutcome) -> None:
+def _human(app: AppState, outcome: "BatchOutcome") -> None:
     from incidentctl.services import roles as role_service
 
     clock_notice(app)
@@ -227,7 +225,7 @@ def _human(app: AppState, outcome: BatchOutcome) -> None:
     write(f"{counts}; {verdict}\n")
 
 
-def _json(app: AppState, outcome: BatchOutcome) -> None:
+def _json(app: AppState, outcome: "BatchOutcome") -> None:
     import json
 
     from incidentctl.services import roles as role_service

@@ -36,8 +36,6 @@ from incidentctl.store.roles import ORIGIN_ARGUMENT, BatchRow
 _CHUNK = 10_000
 _PER_ORG_COUNT_LIMIT = 50  # up to this many organisations, count each from its index
 
-STATUS_OF_ACTION = {"grant": "granted", "revoke": "revoked"}
-
 
 class ResultRow(NamedTuple):
     """What happened (or would happen) to one row of a batch (a tuple: a million are cheap)."""

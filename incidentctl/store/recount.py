@@ -74,8 +74,8 @@ def compute_figures(
         "CREATE TEMP TABLE recount_figures AS "
         f"SELECT o.id AS org_id, {expression} AS maximum, coalesce(c.used, 0) AS used, "
         "coalesce(c.experts, 0) AS experts, coalesce(c.in_effect, 0) AS in_effect, "
-        "o.id IN (SELECT org_id FROM contacts WHERE portal_admin = 1 AND active = 1) "
-        "AS has_admin "
+        "EXISTS (SELECT 1 FROM contacts a WHERE a.org_id = o.id AND a.portal_admin = 1 "
+        "AND a.active = 1) AS has_admin "
         f"FROM organisations o LEFT JOIN ({SUBMITTER_COUNTS_SQL}) c ON c.org_id = o.id "
         "ORDER BY o.id",
         {**params, "today": today, "now": now},
