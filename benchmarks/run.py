@@ -12,7 +12,8 @@ the same run (issue 7):
 - write floor: stdlib sqlite3 ``executemany`` writing, in one transaction with foreign
   keys on, one change row and one audit row per contact into two indexed tables that
   reference the contacts table: the least a bulk grant must write;
-- query floor: the ``sqlite3`` shell running the equivalent GROUP BY on the same file;
+- query floor: the ``sqlite3`` shell running, on the same file, the GROUP BY that yields
+  the figures a recount publishes (maximum, used and experts of every organisation);
 - export floor: stdlib sqlite3 + ``csv.writer`` streaming the seven contract columns of
   the same contacts (SPEC §3a).
 
@@ -485,14 +486,27 @@ writer.writerow(("email", "org", "name", "active", "portal_admin", "expert_until
 writer.writerows(conn.execute({EXPORT_SQL!r}))
 """
 
+# The figures a recount publishes, as one query: every organisation's maximum (the default
+# policy's bands as a CASE, or its override) and its used and expert submitters, grouped from
+# the latest submitter change of each contact.
+_MAXIMUM_CASE = (
+    "CASE "
+    + " ".join(
+        f"WHEN o.employees >= {start} THEN {maximum}" for start, maximum in reversed(_BANDS[1:])
+    )
+    + f" ELSE {_BANDS[0][1]} END"
+)
 QUERY_FLOOR_SQL = (
     "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
-    "WHERE role = 'submitter' GROUP BY contact_id) "
-    "SELECT c.org_id, "
-    "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < '2026-11-27'), "
-    "count(*) FILTER (WHERE c.expert_until >= '2026-11-27') "
+    "WHERE role = 'submitter' GROUP BY contact_id), "
+    "counts AS (SELECT c.org_id, "
+    "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < '2026-11-27') AS used, "
+    "count(*) FILTER (WHERE c.expert_until >= '2026-11-27') AS experts "
     "FROM latest JOIN contacts c ON c.id = latest.contact_id "
-    "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id;"
+    "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id) "
+    f"SELECT o.id, coalesce(o.quota_override, {_MAXIMUM_CASE}), "
+    "coalesce(counts.used, 0), coalesce(counts.experts, 0) "
+    "FROM organisations o LEFT JOIN counts ON counts.org_id = o.id ORDER BY o.id;"
 )
 
 
