@@ -136,7 +136,7 @@ def _run(
         error("interrupted; the unfinished transaction was rolled back")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
-        _traceback(always_hint=True)
+        _traceback()
         error(
             f"internal error: {type(exc).__name__}: {exc}",
             "run again with --debug and report the traceback",
@@ -150,7 +150,8 @@ def _run(
     return result if isinstance(result, int) else errors.OK
 
 
-def _traceback(always_hint: bool = False) -> None:
+def _traceback() -> None:
+    """With --debug, the traceback of the exception being handled, before its error line."""
     if _debug:
         import traceback
 
@@ -164,8 +165,6 @@ def _usage_hint(exc: ClickException) -> str:
 
 
 def _silence_stdout() -> None:
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
