@@ -17,17 +17,14 @@ STDIN = "-"
 
 def read_bytes(name: str) -> tuple[bytes, str]:
     """(the bytes of FILE, or of stdin for ``-``; the name to use in messages)."""
-    if name == STDIN:
-        return sys.stdin.buffer.read(), "<stdin>"
-    path = Path(name)
-    try:
-        return path.read_bytes(), name
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"{name}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise InvalidInput(f"{name}: is a directory, not a file") from exc
-    except OSError as exc:
-        raise InvalidInput(f"{name}: cannot read it ({exc.strerror})") from exc
+    stream, source = open_binary(name)
+    if stream is sys.stdin.buffer:
+        return stream.read(), source
+    with stream:
+        try:
+            return stream.read(), source
+        except OSError as exc:
+            raise InvalidInput(f"{name}: cannot read it ({exc.strerror})") from exc
 
 
 def decode(data: bytes, source: str) -> str:

@@ -86,15 +86,7 @@ def change(
             if progress is not None:
                 progress.advance(len(chunk))
         return plan_and_apply(
-            conn,
-            actor,
-            now,
-            action=action,
-            role=role,
-            delay_end=now + settings.propagation_delay,
-            today=timeutil.local_date(now, settings.timezone),
-            write=not dry_run,
-            reason=reason,
+            conn, actor, now, settings, action=action, role=role, write=not dry_run, reason=reason
         )
 
 
@@ -102,15 +94,17 @@ def plan_and_apply(
     conn: sqlite3.Connection,
     actor: Actor,
     now: datetime,
+    settings: Settings,
     *,
     action: Action,
     role: Role,
-    delay_end: datetime,
-    today: date,
     write: bool,
     reason: str | None,
 ) -> BatchOutcome:
-    """Classify the loaded batch, check the quota, and (if nothing is refused) write it."""
+    """Classify the loaded batch, check the quota, and (if nothing is refused) write it:
+    changes take effect after the propagation delay; experts are those certified today."""
+    delay_end = now + settings.propagation_delay
+    today = timeutil.local_date(now, settings.timezone)
     role_store.plan_batch(
         conn,
         action=action,
@@ -201,15 +195,7 @@ def apply_emails(
         conn, [(ORIGIN_ARGUMENT, n, email) for n, email in enumerate(emails, start=1)]
     )
     return plan_and_apply(
-        conn,
-        actor,
-        now,
-        action=action,
-        role=role,
-        delay_end=now + settings.propagation_delay,
-        today=timeutil.local_date(now, settings.timezone),
-        write=True,
-        reason=reason,
+        conn, actor, now, settings, action=action, role=role, write=True, reason=reason
     )
 
 
