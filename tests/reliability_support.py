@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +36,22 @@ TABLES = (
     "settings",
     "policy_bands",
 )
+
+
+def wait_until_store_open(process: subprocess.Popen[bytes], store: Path) -> bool:
+    """Whether ``process`` opened the store file (its imports are done, the work begins):
+    the moment from which a kill can land inside the command's work."""
+    fd_dir = Path(f"/proc/{process.pid}/fd")
+    target = str(store.resolve())
+    while process.poll() is None:
+        try:
+            links = [str(fd.readlink()) for fd in fd_dir.iterdir()]
+        except OSError:  # a descriptor closed while listing
+            continue
+        if target in links:
+            return True
+        time.sleep(0.0005)
+    return False
 
 
 def require_installed() -> Path:

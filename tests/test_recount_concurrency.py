@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ENV_VARS, Cli, events
+from reliability_support import wait_until_store_open
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -202,24 +203,9 @@ def test_recount_runs_while_others_grant_and_revoke(
 # --- a recount killed mid-run ------------------------------------------------------------------
 
 
-def _wait_until_store_open(process: subprocess.Popen[bytes], store: Path) -> bool:
-    """Whether ``process`` opened the store file (the imports are done, the work begins)."""
-    fd_dir = Path(f"/proc/{process.pid}/fd")
-    target = str(store.resolve())
-    while process.poll() is None:
-        try:
-            links = [str(fd.readlink()) for fd in fd_dir.iterdir()]
-        except OSError:  # a descriptor closed while listing
-            continue
-        if target in links:
-            return True
-        time.sleep(0.0005)
-    return False
-
-
 def _working_time(process: subprocess.Popen[bytes], store: Path) -> float:
     """Seconds ``process`` ran after opening the store; it must succeed."""
-    assert _wait_until_store_open(process, store)
+    assert wait_until_store_open(process, store)
     opened = time.monotonic()
     assert process.wait(timeout=60) == 0
     return time.monotonic() - opened
@@ -241,7 +227,7 @@ def test_a_recount_killed_mid_run_leaves_the_previous_publication(
     kills = 6
     for attempt in range(kills):
         process = run_exe.start("recount", "--force")
-        if _wait_until_store_open(process, db_path):
+        if wait_until_store_open(process, db_path):
             time.sleep(window * attempt / kills)
             process.send_signal(signal.SIGKILL)
         returncode = process.wait(timeout=60)

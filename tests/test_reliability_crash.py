@@ -22,7 +22,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ENV_VARS, Cli
-from reliability_support import FIGURES, installed_env, require_installed, table_counts
+from reliability_support import (
+    FIGURES,
+    installed_env,
+    require_installed,
+    table_counts,
+    wait_until_store_open,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -144,21 +150,6 @@ def fingerprint(path: Path) -> dict[str, int]:
 
 
 # --- killing --------------------------------------------------------------------------------------
-
-
-def wait_until_store_open(process: subprocess.Popen[bytes], store: Path) -> bool:
-    """Whether ``process`` opened the store file (its imports are done, the work begins)."""
-    fd_dir = Path(f"/proc/{process.pid}/fd")
-    target = str(store.resolve())
-    while process.poll() is None:
-        try:
-            links = [str(fd.readlink()) for fd in fd_dir.iterdir()]
-        except OSError:  # a descriptor closed while listing
-            continue
-        if target in links:
-            return True
-        time.sleep(0.0005)
-    return False
 
 
 def start(store: Path, args: list[str]) -> subprocess.Popen[bytes]:
