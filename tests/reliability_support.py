@@ -9,12 +9,14 @@ in docs/reliability.md come from.
 
 from __future__ import annotations
 
+import csv
 import os
 import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,41 @@ def one_error(stderr: str) -> str:
         assert lines[1].startswith("Hint: "), stderr
     assert "Traceback" not in stderr
     return lines[0]
+
+
+def build_bulk_store(
+    folder: Path,
+    *,
+    orgs: int,
+    contacts_per_org: int,
+    holders_per_org: int,
+    org_id: Callable[[int], str],
+    email: Callable[[int, int], str],
+) -> Path:
+    """A store of ``orgs`` organisations (300 employees: maximum 8) of ``contacts_per_org``
+    contacts each, contact 0 the portal admin and contacts 1..holders_per_org submitters,
+    built through the CLI in-process (for speed) in ``folder``."""
+    from conftest import ENV_VARS, Cli
+
+    path = folder / "bulk.db"
+    contacts_csv = folder / "contacts.csv"
+    with contacts_csv.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["email", "org", "name", "portal_admin"])
+        for n in range(orgs):
+            for k in range(contacts_per_org):
+                writer.writerow([email(n, k), org_id(n), f"Contact {k}", str(k == 0).lower()])
+    holders = folder / "holders.txt"
+    holders.write_text(
+        "".join(f"{email(n, k)}\n" for n in range(orgs) for k in range(1, holders_per_org + 1)),
+        encoding="utf-8",
+    )
+    env: dict[str, str | None] = dict.fromkeys(ENV_VARS)
+    env["INCIDENTCTL_DB"] = str(path)
+    cli = Cli()
+    cli.ok("init", env=env)
+    for n in range(orgs):
+        cli.ok("org", "add", org_id(n), "--name", f"Org {n}", "--employees", "300", env=env)
+    cli.ok("contacts", "import", str(contacts_csv), env=env)
+    cli.ok("grant", "submitter", "--file", str(holders), env=env)
+    return path

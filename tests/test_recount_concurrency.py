@@ -6,7 +6,6 @@ would, on a store with a few hundred organisations and a few thousand contacts.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -20,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ENV_VARS, Cli, events
-from reliability_support import wait_until_store_open
+from conftest import events
+from reliability_support import build_bulk_store, wait_until_store_open
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,29 +44,14 @@ def email(org: int, contact: int) -> str:
 def big_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with ORGS organisations of CONTACTS_PER_ORG contacts (c0 the portal admin),
     HOLDERS_PER_ORG submitters each, built once through the CLI (in-process, for speed)."""
-    folder = tmp_path_factory.mktemp("big")
-    path = folder / "big.db"
-    contacts_csv = folder / "contacts.csv"
-    with contacts_csv.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["email", "org", "name", "portal_admin"])
-        for n in range(ORGS):
-            for k in range(CONTACTS_PER_ORG):
-                writer.writerow([email(n, k), org_id(n), f"Contact {k}", str(k == 0).lower()])
-    holders = folder / "holders.txt"
-    holders.write_text(
-        "".join(f"{email(n, k)}\n" for n in range(ORGS) for k in range(1, HOLDERS_PER_ORG + 1)),
-        encoding="utf-8",
+    return build_bulk_store(
+        tmp_path_factory.mktemp("big"),
+        orgs=ORGS,
+        contacts_per_org=CONTACTS_PER_ORG,
+        holders_per_org=HOLDERS_PER_ORG,
+        org_id=org_id,
+        email=email,
     )
-    env: dict[str, str | None] = dict.fromkeys(ENV_VARS)
-    env["INCIDENTCTL_DB"] = str(path)
-    cli = Cli()
-    cli.ok("init", env=env)
-    for n in range(ORGS):
-        cli.ok("org", "add", org_id(n), "--name", f"Org {n}", "--employees", "300", env=env)
-    cli.ok("contacts", "import", str(contacts_csv), env=env)
-    cli.ok("grant", "submitter", "--file", str(holders), env=env)
-    return path
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import pytest
 from conftest import ENV_VARS, Cli
 from reliability_support import (
     FIGURES,
+    build_bulk_store,
     installed_env,
     require_installed,
     table_counts,
@@ -53,26 +54,17 @@ def email(n: int, k: int) -> str:
 def crash_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 organisations of 100 contacts, three submitters each, and a first publication;
     built once through the CLI (in-process, for speed)."""
-    folder = tmp_path_factory.mktemp("crash")
-    path = folder / "crash.db"
-    contacts_csv = folder / "contacts.csv"
-    with contacts_csv.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["email", "org", "name", "portal_admin"])
-        for n in range(ORGS):
-            for k in range(CONTACTS_PER_ORG):
-                writer.writerow([email(n, k), org_id(n), f"Contact {k}", str(k == 0).lower()])
-    holders = folder / "holders.txt"
-    holders.write_text("".join(f"{email(n, k)}\n" for n in range(ORGS) for k in (1, 2, 3)))
+    path = build_bulk_store(
+        tmp_path_factory.mktemp("crash"),
+        orgs=ORGS,
+        contacts_per_org=CONTACTS_PER_ORG,
+        holders_per_org=3,
+        org_id=org_id,
+        email=email,
+    )
     env: dict[str, str | None] = dict.fromkeys(ENV_VARS)
     env["INCIDENTCTL_DB"] = str(path)
-    cli = Cli()
-    cli.ok("init", env=env)
-    for n in range(ORGS):
-        cli.ok("org", "add", org_id(n), "--name", f"Org {n}", "--employees", "300", env=env)
-    cli.ok("contacts", "import", str(contacts_csv), env=env)
-    cli.ok("grant", "submitter", "--file", str(holders), env=env)
-    cli.ok("recount", env=env)
+    Cli().ok("recount", env=env)
     return path
 
 
