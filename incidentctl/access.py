@@ -115,7 +115,7 @@ def submit_permission(
             f"before the enforcement date ({timeutil.format_local(enforcement, tz)}) every "
             "active contact may submit incidents",
         )
-    without = f"no {Role.SUBMITTER.label} role; a portal admin of the organisation can grant it"
+    without = f"no {Role.SUBMITTER.label} role"
     if contact.portal_admin:
         without = f"portal admins need the {Role.SUBMITTER.label} role too to submit incidents"
     return _role_permission(Role.SUBMITTER, submitter, last_login, at, tz, without)

@@ -212,7 +212,7 @@ def parse_setting(key: str, value: str, *, now: datetime, tz: ZoneInfo) -> str:
     )
 
 
-# --- who may do what (SPEC §2 rule 7) ---------------------------------------------------
+# --- who may do what (docs/concepts.md, "Who may do what") ------------------------------
 
 OPERATOR = "operator"
 
@@ -226,6 +226,26 @@ class Actor(NamedTuple):
     @property
     def is_operator(self) -> bool:
         return self.contact is None
+
+    @property
+    def org_id(self) -> str | None:
+        """The organisation a portal user is confined to; None for the operator."""
+        return None if self.contact is None else self.contact.org_id
+
+    def sees_org(self, org_id: str) -> bool:
+        """Whether the organisation exists for this actor at all: a portal user sees only its
+        own, and any other is answered exactly as one that does not exist."""
+        return self.contact is None or self.contact.org_id == org_id
+
+    def sees_details_of(self, contact: Contact) -> bool:
+        """Whether the actor may see the contact's roles, certification and history: the
+        operator and a portal admin see their whole organisation, any other portal user
+        only itself (it sees its organisation's portal admins by name and address only)."""
+        if self.contact is None:
+            return True
+        if self.contact.org_id != contact.org_id:
+            return False
+        return self.contact.portal_admin or self.contact.id == contact.id
 
 
 def require_operator(actor: Actor, command: str) -> None:
@@ -242,29 +262,41 @@ def operator_only(command: str, portal_user: str) -> NotAuthorized:
     )
 
 
-def require_same_org(actor: Actor, org_id: str) -> None:
-    """A portal user sees only its own organisation."""
-    if actor.contact is not None and actor.contact.org_id != org_id:
-        # The other organisation's id is not repeated: a portal user learns nothing of it.
-        raise NotAuthorized(
-            f"{actor.name} may only see its own organisation ({actor.contact.org_id})",
-        )
+def not_a_portal_admin(actor: Actor, doing: str, ask: str) -> NotAuthorized:
+    """The refusal for a portal user who is not a portal admin; ``ask`` names who can help."""
+    return NotAuthorized(
+        f"{actor.name} is not a portal admin (klantportalbeheerder) and may not {doing}",
+        hint=ask,
+    )
 
 
-def require_portal_admin(actor: Actor, org_id: str, doing: str) -> None:
-    """Only an active portal admin (klantportalbeheerder) of the organisation may ``doing``."""
-    contact = actor.contact
-    if contact is None:
-        return
-    if not contact.active:
-        raise NotAuthorized(f"{contact.email} is inactive and may not {doing}")
-    if not contact.portal_admin:
-        raise NotAuthorized(
-            f"{contact.email} is not a portal admin (klantportalbeheerder) and may not {doing}",
-            hint="ask a portal admin of your organisation",
-        )
-    if contact.org_id != org_id:
-        raise NotAuthorized(
-            f"{contact.email} may only {doing} within its own organisation "
-            f"({contact.org_id}), not {org_id}",
-        )
+SHOWN_TO_PORTAL_USERS = "set by the vendor"
+"""What a portal user sees instead of the operator's internal reason for an override."""
+
+OTHER_ORGANISATION = "another organisation"
+"""What a portal user sees instead of another organisation's id (a contact moved away)."""
+
+
+def shown_org(viewer: Actor, org: Organisation) -> Organisation:
+    """The organisation as ``viewer`` may see it: the operator's reason for an override is
+    internal, so a portal user sees that there is one, and its maximum, not why."""
+    if viewer.is_operator or org.quota_override_reason is None:
+        return org
+    return org._replace(quota_override_reason=SHOWN_TO_PORTAL_USERS)
+
+
+def shown_actor(viewer: Actor, recorded: str) -> str:
+    """An audit actor as ``viewer`` may see it: the operator's login stays internal."""
+    if viewer.is_operator or not recorded.startswith(OPERATOR + ":"):
+        return recorded
+    return OPERATOR
+
+
+def last_admin_leaving(actor: Actor, before: Contact, after: Contact, other_admins: int) -> bool:
+    """Whether a portal user is about to remove the last active portal admin of its
+    organisation, itself: unmaking itself admin or deactivating itself. The operator may."""
+    if actor.contact is None or actor.contact.id != before.id:
+        return False
+    was_admin = before.active and before.portal_admin
+    stays_admin = after.active and after.portal_admin
+    return was_admin and not stays_admin and other_admins == 0

@@ -114,17 +114,30 @@ def test_pending_org_filter(changes: Cli) -> None:
 
 
 def test_pending_as_a_portal_user_is_limited_to_its_own_organisation(changes: Cli) -> None:
-    own = changes.json(*at(0), "--as", "jan@acme.nl", "pending")
-    assert {r["org"] for r in own} == {"1001"}
-    assert len(own) == 4
-    assert [r["email"] for r in changes.json(*at(0), "--as", "gina@globex.nl", "pending")] == [
+    # Portal users act at the installation's clock: the operator sets it.
+    changes.ok("clock", "set", moment(0))
+    admin = changes.json("--as", "admin@acme.nl", "pending")
+    assert {r["org"] for r in admin} == {"1001"}
+    assert len(admin) == 4
+    # A portal user who is not a portal admin sees only its own changes.
+    own = changes.json("--as", "jan@acme.nl", "pending")
+    assert [(r["email"], r["role"], r["action"]) for r in own] == [
+        ("jan@acme.nl", "submitter", "grant"),
+        ("jan@acme.nl", "manager", "grant"),
+        ("jan@acme.nl", "manager", "revoke"),
+    ]
+    assert [r["email"] for r in changes.json("--as", "gina@globex.nl", "pending")] == [
         "gina@globex.nl"
     ]
     for args in (("pending", "--org", "2002"), ("pending", "--org", "2002", "--json")):
-        # The refusal comes before any output: no clock note, no half-written table or JSON.
-        run = changes(*at(0), "--as", "jan@acme.nl", *args)
-        assert run.failed(4) == ("Error: jan@acme.nl may only see its own organisation (1001)")
+        # Another organisation is answered as an unknown one, before any output: no clock
+        # note, no half-written table or JSON.
+        run = changes("--as", "jan@acme.nl", *args)
+        assert run.failed(3) == "Error: no organisation '2002'"
         assert run.stdout == ""
+        unknown = changes("--as", "jan@acme.nl", "pending", "--org", "9999")
+        assert unknown.failed(3) == "Error: no organisation '9999'"
+        assert run.stderr == unknown.stderr.replace("9999", "2002")
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -132,7 +145,9 @@ def test_pending_as_a_portal_user_is_limited_to_its_own_organisation(changes: Cl
 
 def test_login_records_a_session_and_audits_it(store: Cli) -> None:
     assert store.json(*at(0), "login", "JAN@acme.nl") == {"email": "jan@acme.nl", "at": moment(0)}
-    human = store.ok(*at(1), "--as", "jan@acme.nl", "login", "jan@acme.nl")
+    # A portal user logs in at the installation's clock.
+    store.ok("clock", "set", moment(1))
+    human = store.ok("--as", "jan@acme.nl", "login", "jan@acme.nl")
     assert human.stdout == "jan@acme.nl logged in at 2024-05-01 10:01:00 CEST\n"
     logins = [e for e in store.json("log") if e["action"] == "login"]
     assert [(e["at"], e["actor"], e["org"], e["contact"]) for e in logins] == [
@@ -143,9 +158,15 @@ def test_login_records_a_session_and_audits_it(store: Cli) -> None:
 
 def test_a_portal_user_can_only_log_in_as_itself(store: Cli, snapshot: Snapshot) -> None:
     before = snapshot()
-    run = store(*at(0), "--as", "jan@acme.nl", "login", "piet@acme.nl")
+    run = store("--as", "jan@acme.nl", "login", "piet@acme.nl")
     assert run.failed(4) == "Error: jan@acme.nl can only log in as itself, not as piet@acme.nl"
-    store.fails(4, *at(0), "--as", "admin@acme.nl", "login", "jan@acme.nl")
+    store.fails(4, "--as", "admin@acme.nl", "login", "jan@acme.nl")
+    # A contact of another organisation is, to a portal user, one that does not exist.
+    other = store("--as", "jan@acme.nl", "login", "gina@globex.nl")
+    assert other.failed(3) == "Error: no contact gina@globex.nl in your organisation"
+    unknown = store("--as", "jan@acme.nl", "login", "nobody@globex.nl")
+    assert unknown.failed(3) == "Error: no contact nobody@globex.nl in your organisation"
+    assert other.stderr == unknown.stderr.replace("nobody@", "gina@")
     assert snapshot() == before
 
 
@@ -154,7 +175,7 @@ def test_an_inactive_contact_cannot_log_in(store: Cli, snapshot: Snapshot) -> No
     before = snapshot()
     run = store(*at(0), "login", "jan@acme.nl")
     assert run.failed(4) == "Error: jan@acme.nl is inactive and cannot log in"
-    store.fails(4, *at(0), "--as", "jan@acme.nl", "login", "jan@acme.nl")
+    store.fails(4, "--as", "jan@acme.nl", "login", "jan@acme.nl")
     assert snapshot() == before
 
 
@@ -315,8 +336,11 @@ def submissions(store: Cli) -> Cli:
     """Under the old rule jan, piet, gina and (later inactive) kees submitted incidents;
     then piet became a submitter."""
     store.ok("contacts", "add", "kees@acme.nl", "--org", "1001", "--name", "Kees")
+    # Portal users submit at the installation's clock, which the operator sets.
+    store.ok("clock", "set", iso(OLD_RULE))
     for email in ("jan@acme.nl", "piet@acme.nl", "gina@globex.nl", "kees@acme.nl"):
-        store.ok("--now", iso(OLD_RULE), "--as", email, "incidents", "submit", "--subject", "x")
+        store.ok("--as", email, "incidents", "submit", "--subject", "x")
+    store.ok("clock", "reset")
     store.ok("contacts", "set", "kees@acme.nl", "--inactive")
     store.ok(*BEFORE, "grant", "submitter", "piet@acme.nl")
     return store
@@ -380,21 +404,25 @@ def test_readiness_follows_grants_and_revokes(submissions: Cli) -> None:
 
 
 def test_readiness_as_a_portal_user(submissions: Cli) -> None:
-    own = submissions.json(*BEFORE, "--as", "gina@globex.nl", "readiness")
+    submissions.ok("clock", "set", BEFORE[1])
+    own = submissions.json("--as", "gina@globex.nl", "readiness")
     assert own["organisations_without_submitter"] == [{"org": "2002", "name": "Globex"}]
     assert [c["email"] for c in own["contacts_without_role"]] == ["gina@globex.nl"]
-    admin = submissions.json(*BEFORE, "--as", "admin@acme.nl", "readiness")
+    admin = submissions.json("--as", "admin@acme.nl", "readiness")
     assert admin["organisations_without_submitter"] == []
     assert [c["email"] for c in admin["contacts_without_role"]] == ["jan@acme.nl"]
-    run = submissions(*BEFORE, "--as", "jan@acme.nl", "readiness")
+    run = submissions("--as", "jan@acme.nl", "readiness")
     assert "is not a portal admin" in run.failed(4)
+    # The refusal names whom to ask.
+    assert run.stderr.splitlines()[1] == "Hint: ask a portal admin: Ada Admin <admin@acme.nl>"
     assert run.stdout == ""
 
 
 def test_readiness_with_a_clock_in_the_past_ignores_what_came_later(submissions: Cli) -> None:
     submissions.ok("--now", "2023-12-10T10:00", "grant", "submitter", "jan@acme.nl")
-    submissions.ok("--now", "2023-12-15T10:00", "--as", "admin@acme.nl", "incidents", "submit",
-                   "--subject", "later")  # fmt: skip
+    submissions.ok("clock", "set", "2023-12-15T10:00")
+    submissions.ok("--as", "admin@acme.nl", "incidents", "submit", "--subject", "later")
+    submissions.ok("clock", "reset")
 
     def without_role(now: str) -> list[str]:
         report = submissions.json("--now", now, "readiness")

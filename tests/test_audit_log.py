@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, Snapshot, build_store, events
 
-from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED
+from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, NOT_FOUND
 
 OPERATOR = f"operator:{getpass.getuser()}"
 LOG_KEYS = {"at", "actor", "action", "org", "contact", "role", "reason"}
@@ -216,8 +216,35 @@ def test_a_portal_admin_reads_only_its_own_organisations_log(history: Cli) -> No
     rows = history.json("--as", "ada@acme.nl", "log")
     assert rows
     assert {r["org"] for r in rows} == {"1001"}
-    history.fails(NOT_AUTHORIZED, "--as", "ada@acme.nl", "log", "--org", "2002")
-    history.fails(NOT_AUTHORIZED, "--as", "jan@acme.nl", "log")
+    # Another organisation is answered as one that does not exist.
+    other = history("--as", "ada@acme.nl", "log", "--org", "2002")
+    assert other.failed(NOT_FOUND) == "Error: no organisation '2002'"
+    unknown = history("--as", "ada@acme.nl", "log", "--org", "9999")
+    assert other.stderr == unknown.stderr.replace("9999", "2002")
+    refused = history("--as", "jan@acme.nl", "log")
+    assert "jan@acme.nl is not a portal admin" in refused.failed(NOT_AUTHORIZED)
+    assert refused.stderr.splitlines()[1] == "Hint: ask a portal admin: Ada <Ada@Acme.nl>"
+
+
+def test_a_portal_admin_does_not_see_the_operators_login_or_internal_reasons(
+    history: Cli,
+) -> None:
+    rows = history.json("--as", "ada@acme.nl", "log")
+    assert {r["actor"] for r in rows} == {"operator"}
+    override = [r for r in rows if r["action"] == "org.set"]
+    assert len(override) == 1
+    assert override[0]["reason"] == "set by the vendor"
+    assert override[0]["before"] == {"quota_override": None, "quota_override_reason": None}
+    assert override[0]["after"] == {
+        "quota_override": 4,
+        "quota_override_reason": "set by the vendor",
+    }
+    human = history.ok("--as", "ada@acme.nl", "log").stdout
+    assert "contract 17" not in human
+    assert OPERATOR not in human
+    # The operator sees what was recorded.
+    operator = log(history, "--action", "org.set")[0]
+    assert (operator["actor"], operator["reason"]) == (OPERATOR, "contract 17")
 
 
 def test_before_and_after_are_in_the_event(history: Cli) -> None:

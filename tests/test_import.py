@@ -392,8 +392,16 @@ def test_a_portal_admin_imports_only_into_its_own_organisation(
 
     other = write(tmp_path, "email,org,name\nlot@acme.nl,1001,Lot\nx@globex.nl,2002,X\n", "o.csv")
     before = snapshot()
-    error = store.fails(NOT_AUTHORIZED, "--as", "admin@acme.nl", "contacts", "import", other)
-    assert "line 3" in error.error_lines[0]
+    # Another organisation is, to a portal user, one that does not exist.
+    error = store.fails(NOT_FOUND, "--as", "admin@acme.nl", "contacts", "import", other)
+    assert error.error_lines == [f"Error: {other}, line 3: no organisation '2002'"]
+    # Another organisation's address: taken, without saying whose it is.
+    taken = write(tmp_path, "email,org,name\nlot@acme.nl,1001,Lot\ngina@globex.nl,1001,G\n")
+    error = store.fails(INVALID_INPUT, "--as", "admin@acme.nl", "contacts", "import", taken)
+    assert error.error_lines == [
+        f"Error: {taken}, line 3: cannot add gina@globex.nl: the address is already in use"
+    ]
+    assert "2002" not in error.stderr
     store.fails(NOT_AUTHORIZED, "--as", "jan@acme.nl", "contacts", "import", own)
     assert snapshot() == before
 

@@ -140,7 +140,32 @@ def test_show_human_output(store: Cli) -> None:
     out = store.ok("org", "show", "2002").stdout
     assert "Globex" in out
     assert "zorg" in out
-    assert "Portal admins" in out
+    # The portal admins are named, not counted: whom the contacts ask for a role.
+    assert "Portal admins:     Gina <gina@globex.nl>\n" in out
+
+
+def test_show_names_the_active_portal_admins(store: Cli) -> None:
+    assert store.json("org", "show", "1001")["admins"] == [
+        {"email": "admin@acme.nl", "name": "Ada Admin"}
+    ]
+    store.ok("contacts", "add", "bea@acme.nl", "--org", "1001", "--name", "Bea", "--portal-admin")
+    store.ok("contacts", "add", "cor@acme.nl", "--org", "1001", "--name", "Cor", "--portal-admin")
+    store.ok("contacts", "set", "cor@acme.nl", "--inactive")
+    shown = store.json("org", "show", "1001")
+    assert shown["admins"] == [
+        {"email": "admin@acme.nl", "name": "Ada Admin"},
+        {"email": "bea@acme.nl", "name": "Bea"},
+    ]
+    assert shown["portal_admins"] == 2
+    out = store.ok("org", "show", "1001").stdout
+    assert "Portal admins:     Ada Admin <admin@acme.nl>, Bea <bea@acme.nl>\n" in out
+    # Portal users of the organisation see them too, also those who are no portal admin.
+    assert store.json("--as", "jan@acme.nl", "org", "show", "1001")["admins"] == shown["admins"]
+    # org list counts them, without naming them.
+    assert "admins" not in store.json("org", "list")[0]
+    store.ok("contacts", "set", "gina@globex.nl", "--no-portal-admin")
+    assert store.json("org", "show", "2002")["admins"] == []
+    assert "Portal admins:     none (ask the vendor)\n" in store.ok("org", "show", "2002").stdout
 
 
 def test_set_changes_and_audits_only_what_changed(store: Cli, db_path: Path) -> None:
@@ -183,6 +208,8 @@ def test_quota_override_with_reason_and_clearing_it(store: Cli, db_path: Path) -
     assert shown["quota_override_reason"] == "contract 2024-17"
     assert shown["quota"]["maximum"] == override
     assert events(db_path)[-1]["reason"] == "contract 2024-17"
+    out = store.ok("org", "show", "1001").stdout
+    assert f"Maximum:           {override} (override: contract 2024-17)\n" in out
 
     store.ok("org", "set", "1001", "--clear-quota")
     shown = store.json("org", "show", "1001")
@@ -270,6 +297,29 @@ def test_as_an_unknown_contact_is_exit_4(store: Cli, snapshot: Snapshot) -> None
 def test_a_portal_user_sees_only_its_own_organisation(store: Cli) -> None:
     assert [o["id"] for o in store.json("--as", "jan@acme.nl", "org", "list")] == ["1001"]
     assert store.json("--as", "jan@acme.nl", "org", "show", "1001")["id"] == "1001"
-    store.fails(NOT_AUTHORIZED, "--as", "jan@acme.nl", "org", "show", "2002")
-    # Not found or not allowed: a portal user learns nothing about other organisations.
-    store.fails(NOT_AUTHORIZED, "--as", "jan@acme.nl", "org", "show", "9999")
+    # Another organisation is answered exactly as one that does not exist: a portal user
+    # learns nothing about other organisations.
+    other = store.fails(NOT_FOUND, "--as", "jan@acme.nl", "org", "show", "2002")
+    assert other.error_lines == ["Error: no organisation '2002'"]
+    unknown = store.fails(NOT_FOUND, "--as", "jan@acme.nl", "org", "show", "9999")
+    assert other.stderr == unknown.stderr.replace("9999", "2002")
+
+
+def test_a_portal_user_sees_an_override_but_not_its_reason(store: Cli) -> None:
+    store.ok("org", "set", "1001", "--quota", "7", "--reason", "contract 2024-17")
+    for who in ("jan@acme.nl", "admin@acme.nl"):
+        shown = store.json("--as", who, "org", "show", "1001")
+        assert (shown["quota_override"], shown["quota_override_reason"]) == (7, "set by the vendor")
+        assert shown["quota"]["maximum"] == 7
+        (listed,) = store.json("--as", who, "org", "list")
+        assert listed["quota_override_reason"] == "set by the vendor"
+        out = store.ok("--as", who, "org", "show", "1001").stdout
+        assert "Maximum:           7 (override: set by the vendor)\n" in out
+        assert "contract" not in out
+        explained = store.ok("--as", who, "quota", "explain", "1001").stdout
+        assert "set by the vendor" in explained
+        assert "contract" not in explained
+        document = store.ok("--as", who, "quota", "explain", "1001", "--json").stdout
+        assert "set by the vendor" in document
+        assert "contract" not in document
+    assert store.json("org", "show", "1001")["quota_override_reason"] == "contract 2024-17"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from access_support import check, iso, submit_status, utc
-from conftest import Cli
+from conftest import Cli, Snapshot
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
@@ -393,11 +393,29 @@ def test_an_inactive_contact_may_not_submit_even_before_the_enforcement_date(sto
         ("2023-12-31T23:00:00+00:00", "denied"),
     ],
 )
-def test_the_enforcement_boundary_with_now_pinned(store: Cli, pin: str, expected: str) -> None:
+def test_the_enforcement_boundary_with_now_pinned(
+    store: Cli, snapshot: Snapshot, pin: str, expected: str
+) -> None:
     assert submit_status(store, "jan@acme.nl", "--now", pin) == expected
-    code = 0 if expected == "allowed" else 4
-    run = store("--now", pin, "--as", "jan@acme.nl", "incidents", "submit", "--subject", "x")
-    assert run.exit_code == code, run.stderr
+    # A portal user cannot pin the clock (it could submit before the enforcement date):
+    # refused whatever the time, and nothing is written.
+    before = snapshot()
+    submit = ("--as", "jan@acme.nl", "incidents", "submit", "--subject", "x")
+    run = store("--now", pin, *submit)
+    assert run.failed(4) == (
+        "Error: --now (or INCIDENTCTL_NOW) cannot be used with --as: portal users act at the "
+        "installation's clock"
+    )
+    assert run.stderr.splitlines()[1] == (
+        "Hint: the operator sets the simulated clock for everyone: incidentctl clock set TIME"
+    )
+    store.fails(4, *submit, env={"INCIDENTCTL_NOW": pin})
+    assert snapshot() == before
+    # At the installation's clock, set to that moment, submit agrees with check.
+    store.ok("clock", "set", pin)
+    run = store(*submit)
+    assert run.exit_code == (0 if expected == "allowed" else 4), run.stderr
+    assert len(store.json("incidents", "list")) == (1 if expected == "allowed" else 0)
 
 
 def test_the_enforcement_boundary_with_the_simulated_clock(store: Cli) -> None:

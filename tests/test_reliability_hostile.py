@@ -424,7 +424,8 @@ EMAIL_COMMANDS: dict[str, tuple[tuple[str, ...], set[int]]] = {
     "revoke": (("revoke", "manager", "{}"), {0, 2, 3}),
     "check": (("check", "{}", "--json"), {0, 2, 3, 4}),
     "login": (("login", "{}"), {0, 2, 3}),
-    "--as": (("--as", "{}", "quota", "1001", "--json"), {0, 2, 4}),
+    # A contact of another organisation than 1001 is told that 1001 does not exist (3).
+    "--as": (("--as", "{}", "quota", "1001", "--json"), {0, 2, 3, 4}),
     "log --contact": (("log", "--contact", "{}", "--json"), {0, 2}),
 }
 
@@ -444,6 +445,8 @@ def test_any_email_argument_is_used_exactly_or_refused_cleanly(
             assert run.json()["submit"]["allowed"] is False  # type: ignore[index]
         else:
             ends_cleanly(run, allowed, db, before)
+        if command == "--as" and run.exit_code == 3:
+            assert run.error_lines == ["Error: no organisation '1001'"], run.stderr
         if command == "contacts add" and run.exit_code == 0:
             shown = invoke(db, "contacts", "show", email.strip(), "--json").json()
             assert isinstance(shown, dict)

@@ -1,9 +1,12 @@
-"""What protects the store and the organisations from each other (issue 8, item 5).
+"""What protects the store and the organisations from each other (docs/reliability.md).
 
 - The store file, its WAL companions and its backups are readable by their owner only.
 - ``--as`` a portal admin of organisation A can never reach organisation B's contacts,
   incidents or quota, through any command: a table below names, for every command the CLI
   has, how it is tried against B, and a test fails when a command is added without a row.
+- What names B is indistinguishable from what does not exist: each attempt that names B's
+  organisation or contact is run again naming an unknown one, and the two answers are the
+  same, word for word, but for the name typed.
 - The audit log and what was published refuse UPDATE and DELETE from any SQLite client.
 """
 
@@ -24,10 +27,14 @@ from typer._click import Command, Context
 from typer.core import TyperGroup
 
 from incidentctl.cli import app
-from incidentctl.errors import NOT_AUTHORIZED, NOT_FOUND
+from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, NOT_FOUND
 
 A_ADMIN = "admin@acme.nl"
 B_ORG = "2002"
+B_CONTACT = "gina@globex.nl"
+# What stands in for B in the twin of an attempt: an organisation and an address that do
+# not exist (the same length, so column layouts match too).
+UNKNOWN = {B_ORG: "9009", B_CONTACT: "gone@globex.nl"}
 # Everything of organisation B that a portal user of A must never see. Its e-mail addresses
 # are not listed: a test names them in its arguments, and a refusal may repeat what was typed.
 B_SECRETS = (
@@ -36,6 +43,7 @@ B_SECRETS = (
     "SECRETINCIDENT",  # its incident
     "SECRETREASON",  # its quota override
     "hank@globex.nl",  # a contact of B no command below names
+    "Gina@Globex.nl",  # how B stored the address A types in lower case
     "4321",  # B's maximum (its override): no figure, time or id of A holds it
 )
 
@@ -46,27 +54,30 @@ SETUP: tuple[tuple[str, ...], ...] = (
     ("org", "set", B_ORG, "--quota", "4321", "--reason", "SECRETREASON"),
     ("contacts", "add", A_ADMIN, "--org", "1001", "--name", "Ada", "--portal-admin"),
     ("contacts", "add", "jan@acme.nl", "--org", "1001", "--name", "Jan"),
-    ("contacts", "add", "gina@globex.nl", "--org", B_ORG, "--name", "Gina SECRETNAME"),
+    ("contacts", "add", "Gina@Globex.nl", "--org", B_ORG, "--name", "Gina SECRETNAME"),
     ("contacts", "add", "hank@globex.nl", "--org", B_ORG, "--name", "Hank SECRETNAME"),
-    ("contacts", "set", "gina@globex.nl", "--portal-admin"),
-    ("--now", "-2h", "grant", "submitter", A_ADMIN, "gina@globex.nl", "hank@globex.nl"),
+    ("contacts", "set", B_CONTACT, "--portal-admin"),
+    ("--now", "-2h", "grant", "submitter", A_ADMIN, B_CONTACT, "hank@globex.nl"),
     ("--now", "-2h", "grant", "manager", "hank@globex.nl"),
-    ("--now", "-1h", "login", A_ADMIN),
-    ("--now", "-1h", "login", "gina@globex.nl"),
-    (
-        "--now",
-        "-1h",
-        "--as",
-        "gina@globex.nl",
-        "incidents",
-        "submit",
-        "--subject",
-        "SECRETINCIDENT",
-    ),
-    ("--now", "-1h", "--as", A_ADMIN, "incidents", "submit", "--subject", "Printer"),
-    ("grant", "manager", "gina@globex.nl"),  # still propagating: B has pending changes
+    # Portal users act at the installation's clock: an hour ago, while it is set there.
+    ("clock", "set", "-1h"),
+    ("login", A_ADMIN),
+    ("login", B_CONTACT),
+    ("--as", B_CONTACT, "incidents", "submit", "--subject", "SECRETINCIDENT"),
+    ("--as", A_ADMIN, "incidents", "submit", "--subject", "Printer"),
+    ("clock", "reset"),
+    ("grant", "manager", B_CONTACT),  # still propagating: B has pending changes
     ("recount",),
 )
+
+FILES = {
+    "b.toml": f'[organisations."{B_ORG}"]\nsubmitter = ["{B_CONTACT}"]\n',
+    "mixed.toml": f'[organisations."1001"]\nsubmitter = ["admin@acme.nl", "{B_CONTACT}"]\n',
+    "b.csv": f"email,org,name\nnew@globex.nl,{B_ORG},New\n",
+    "move.csv": f"email,org,name\n{B_CONTACT},1001,Gina\n",
+    "policy.toml": "bands = [{ from_employees = 0, maximum = 99 }]\n",
+    "emails.txt": f"{B_CONTACT}\n",
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,97 +89,102 @@ def two_tenants(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cli = Cli()
     for command in SETUP:
         cli.ok(*command, env=env)
-    files = {
-        "b.toml": f'[organisations."{B_ORG}"]\nsubmitter = ["gina@globex.nl"]\n',
-        "mixed.toml": '[organisations."1001"]\nsubmitter = ["admin@acme.nl", "gina@globex.nl"]\n',
-        "b.csv": f"email,org,name\nnew@globex.nl,{B_ORG},New\n",
-        "move.csv": "email,org,name\ngina@globex.nl,1001,Gina\n",
-        "policy.toml": "bands = [{ from_employees = 0, maximum = 99 }]\n",
-        "emails.txt": "gina@globex.nl\n",
-    }
-    for name, text in files.items():
+    # The twin files name what does not exist where the originals name B, under the same
+    # file names (errors name the file).
+    (folder / "twin").mkdir()
+    for name, text in FILES.items():
         (folder / name).write_text(text, encoding="utf-8")
+        for secret, unknown in UNKNOWN.items():
+            text = text.replace(secret, unknown)
+        (folder / "twin" / name).write_text(text, encoding="utf-8")
     return path
 
 
 @dataclass(frozen=True)
 class Case:
-    """One attempt of A's portal admin on B, and the exit codes that keep B out of reach."""
+    """One attempt of A's portal admin on B, and the exit codes that keep B out of reach.
+    ``twin``: the attempt names B, so naming an unknown one must give the same answer."""
 
     args: tuple[str, ...]
-    codes: frozenset[int] = frozenset({NOT_AUTHORIZED})
+    codes: frozenset[int]
+    twin: bool
 
 
-def case(*args: str, codes: set[int] | None = None) -> Case:
-    return Case(args, frozenset(codes) if codes is not None else frozenset({NOT_AUTHORIZED}))
+def case(*args: str, codes: set[int] | None = None, twin: bool = False) -> Case:
+    return Case(args, frozenset(codes if codes is not None else {NOT_AUTHORIZED}), twin)
 
 
-HIDDEN = {NOT_FOUND, NOT_AUTHORIZED}  # refused, or told it does not exist
+def unknown(*args: str) -> Case:
+    """An attempt naming B's organisation or contact: answered exactly as an unknown one."""
+    return case(*args, codes={NOT_FOUND}, twin=True)
+
+
 OWN = {0}  # a command that can only ever show A's own organisation: it succeeds, without B
 
 # Every command of the CLI, and how it is tried against B ({dir}: the folder of the fixture's
 # files). A command added to the CLI without a row here fails test_every_command_is_covered.
 CASES: dict[str, tuple[Case, ...]] = {
     "init": (case("init"),),
-    "log": (case("log", "--org", B_ORG), case("log", "--contact", "gina@globex.nl", codes=OWN)),
+    "log": (unknown("log", "--org", B_ORG), case("log", "--contact", B_CONTACT, codes=OWN)),
     "doctor": (case("doctor"),),
     "backup": (case("backup", "{dir}/copy.db"),),
     "grant": (
-        case("grant", "submitter", "gina@globex.nl", "--json"),
-        case("grant", "manager", "--file", "{dir}/emails.txt"),
-        case("grant", "submitter", "jan@acme.nl", "gina@globex.nl", "--dry-run"),
+        unknown("grant", "submitter", B_CONTACT, "--json"),
+        unknown("grant", "manager", "--file", "{dir}/emails.txt"),
+        unknown("grant", "submitter", "jan@acme.nl", B_CONTACT, "--dry-run"),
     ),
     "revoke": (
-        case("revoke", "submitter", "gina@globex.nl"),
-        case("revoke", "manager", "--file", "{dir}/emails.txt", "--json"),
+        unknown("revoke", "submitter", B_CONTACT),
+        unknown("revoke", "manager", "--file", "{dir}/emails.txt", "--json"),
     ),
     "apply": (
-        case("apply", "{dir}/b.toml"),
-        case("apply", "{dir}/b.toml", "--dry-run", "--json"),
-        case("apply", "{dir}/mixed.toml", codes=HIDDEN),
+        unknown("apply", "{dir}/b.toml"),
+        unknown("apply", "{dir}/b.toml", "--dry-run", "--json"),
+        unknown("apply", "{dir}/mixed.toml"),
     ),
     "quota": (
-        case("quota", B_ORG),
-        case("quota", B_ORG, "--json"),
-        case("quota", "explain", B_ORG),
+        unknown("quota", B_ORG),
+        unknown("quota", B_ORG, "--json"),
+        unknown("quota", "explain", B_ORG),
         case("quota", "--json", codes=OWN),
     ),
     "recount": (case("recount", "--force"),),
-    "check": (case("check", "gina@globex.nl", codes=HIDDEN),),
-    "pending": (case("pending", "--org", B_ORG), case("pending", "--json", codes=OWN)),
-    "login": (case("login", "gina@globex.nl", codes=HIDDEN),),
+    "check": (unknown("check", B_CONTACT), unknown("check", B_CONTACT, "--at", "-1h", "--json")),
+    "pending": (unknown("pending", "--org", B_ORG), case("pending", "--json", codes=OWN)),
+    "login": (unknown("login", B_CONTACT),),
     "readiness": (case("readiness", "--json", codes=OWN), case("readiness", codes=OWN)),
     "settings show": (case("settings", "show"),),
     "settings set": (case("settings", "set", "propagation_delay", "1m"),),
     "org add": (case("org", "add", "3003", "--name", "X", "--employees", "1"),),
     "org set": (case("org", "set", B_ORG, "--clear-quota", "--reason", "x"),),
     "org list": (case("org", "list", codes=OWN), case("org", "list", "--json", codes=OWN)),
-    "org show": (case("org", "show", B_ORG), case("org", "show", B_ORG, "--json")),
+    "org show": (unknown("org", "show", B_ORG), unknown("org", "show", B_ORG, "--json")),
     "contacts add": (
-        case("contacts", "add", "new@globex.nl", "--org", B_ORG, "--name", "X"),
+        unknown("contacts", "add", "new@globex.nl", "--org", B_ORG, "--name", "X"),
         # E-mail addresses are unique across organisations: refusing to add B's address to
-        # A cannot hide that the address is taken, only what B holds.
-        case("contacts", "add", "gina@globex.nl", "--org", "1001", "--name", "X", codes={2, 4}),
+        # A cannot hide that the address is taken, only whose it is and what B holds.
+        case("contacts", "add", B_CONTACT, "--org", "1001", "--name", "X", codes={INVALID_INPUT}),
     ),
     "contacts set": (
-        case("contacts", "set", "gina@globex.nl", "--name", "X", codes=HIDDEN),
-        case("contacts", "set", "gina@globex.nl", "--inactive", codes=HIDDEN),
+        unknown("contacts", "set", B_CONTACT, "--name", "X"),
+        unknown("contacts", "set", B_CONTACT, "--inactive"),
     ),
+    "contacts move": (case("contacts", "move", B_CONTACT, "--org", "1001", "--reason", "x"),),
     "contacts import": (
-        case("contacts", "import", "{dir}/b.csv"),
-        case("contacts", "import", "{dir}/move.csv", codes=HIDDEN),
+        unknown("contacts", "import", "{dir}/b.csv"),
+        case("contacts", "import", "{dir}/move.csv", codes={INVALID_INPUT}),
     ),
     "contacts list": (
-        case("contacts", "list", "--org", B_ORG),
+        unknown("contacts", "list", "--org", B_ORG),
         case("contacts", "list", "--json", codes=OWN),
         case("contacts", "list", "--csv", "--role", "manager", codes=OWN),
     ),
-    "contacts show": (case("contacts", "show", "gina@globex.nl", codes=HIDDEN),),
+    "contacts show": (unknown("contacts", "show", B_CONTACT),),
     "policy show": (case("policy", "show"),),
     "policy load": (case("policy", "load", "{dir}/policy.toml"),),
     "incidents submit": (case("incidents", "submit", "--subject", "Mine", codes=OWN),),
     "incidents list": (
-        case("incidents", "list", "--org", B_ORG),
+        unknown("incidents", "list", "--org", B_ORG),
         case("incidents", "list", "--json", codes=OWN),
         case("incidents", "list", codes=OWN),
     ),
@@ -213,30 +229,46 @@ ALL_CASES = [
 ]
 
 
+def attempt_on(cli: Cli, tenants: Path, store: Path, args: tuple[str, ...], folder: Path) -> tuple:
+    """Run ``args`` as A's portal admin on a copy of the two tenants; (exit, stdout, stderr)
+    with the files' folder written as {dir}, and whether the store changed."""
+    shutil.copy2(tenants, store)
+    before = dump(store)
+    args = tuple(arg.replace("{dir}", str(folder)) for arg in args)
+    run = cli("--db", str(store), "--as", A_ADMIN, *args)
+    if run.exit_code:
+        run.failed(run.exit_code)
+    shown = [text.replace(str(folder), "{dir}") for text in (run.stdout, run.stderr)]
+    return (run.exit_code, *shown), dump(store) != before
+
+
 @pytest.mark.parametrize(("path", "attempt"), ALL_CASES)
 def test_a_portal_admin_never_reaches_another_organisation(
     path: str, attempt: Case, two_tenants: Path, tmp_path: Path, cli: Cli
 ) -> None:
     store = tmp_path / "store.db"
-    shutil.copy2(two_tenants, store)
-    args = [arg.replace("{dir}", str(two_tenants.parent)) for arg in attempt.args]
-    before = dump(store)
-
-    run = cli("--db", str(store), "--as", A_ADMIN, *args)
-
-    # Messages name the files given (under pytest's numbered folder): leave them out.
-    shown = (run.stdout + run.stderr).replace(str(two_tenants.parent), "{dir}")
-    assert run.exit_code in attempt.codes, f"exit {run.exit_code}\n{shown}"
+    answer, changed = attempt_on(cli, two_tenants, store, attempt.args, two_tenants.parent)
+    code, stdout, stderr = answer
+    shown = stdout + stderr
+    assert code in attempt.codes, f"exit {code}\n{shown}"
     for secret in B_SECRETS:
         assert secret not in shown, f"{secret!r} of organisation B shown:\n{shown}"
-    if run.exit_code:
-        run.failed(run.exit_code)
-        assert dump(store) == before, "a refused command changed the store"
+    if code:
+        assert not changed, "a refused command changed the store"
     else:
-        assert "globex" not in run.stdout, run.stdout
-        assert B_ORG not in run.stdout, run.stdout
+        assert "globex" not in stdout, stdout
+        assert B_ORG not in stdout, stdout
     assert not (two_tenants.parent / "copy.db").exists()
     FIGURES["security: --as attempts on another organisation"] += 1
+    if not attempt.twin:
+        return
+    # The twin names what does not exist: the answer is the same but for the name typed.
+    twin_args = tuple(UNKNOWN.get(arg, arg) for arg in attempt.args)
+    twin, _ = attempt_on(cli, two_tenants, store, twin_args, two_tenants.parent / "twin")
+    for secret, stand_in in UNKNOWN.items():
+        twin = tuple(p.replace(stand_in, secret) if isinstance(p, str) else p for p in twin)
+    assert twin == answer, f"B's answer differs from an unknown one's:\n{answer}\n{twin}"
+    FIGURES["security: answers about another organisation equal to unknown ones"] += 1
 
 
 # --- the store is private -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Who may do what (SPEC §2 rule 7, issue 3): with --as the tool acts as a portal user;
 only an active portal admin grants and revokes, only in its own organisation; it sees only
-its own organisation; operator-only commands refuse --as."""
+its own organisation (another one, and its contacts, are answered as ones that do not
+exist); operator-only commands refuse --as."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ OTHER_ADMIN = ("--as", "gina@globex.nl")
 
 
 @pytest.mark.parametrize("command", ["grant", "revoke"])
-def test_a_portal_admin_of_another_organisation_gets_exit_4(
+def test_a_portal_admin_of_another_organisation_gets_exit_3(
     store: Cli, snapshot: Snapshot, command: str
 ) -> None:
     store.ok("grant", "submitter", "jan@acme.nl")
@@ -23,15 +24,25 @@ def test_a_portal_admin_of_another_organisation_gets_exit_4(
 
     run = store(*OTHER_ADMIN, command, "submitter", "jan@acme.nl", "piet@acme.nl", "--json")
 
-    assert run.exit_code == 4
+    # Another organisation's contact is, to a portal user, an address that does not exist.
+    assert run.exit_code == 3
     assert snapshot() == before
     document = run.json()
     assert document["applied"] is False
     assert statuses(document) == {"jan@acme.nl": "refused", "piet@acme.nl": "refused"}
-    assert document["results"][0]["reason"] == ("belongs to another organisation (argument 1)")
-    human = store.fails(4, *OTHER_ADMIN, command, "submitter", "jan@acme.nl")
-    assert "own organisation" in human.stderr
+    assert document["results"][0]["reason"] == "no such contact in your organisation (argument 1)"
+    unknown = store(*OTHER_ADMIN, command, "submitter", "jan@globex.nl", "piet@globex.nl", "--json")
+    assert unknown.exit_code == 3
+    assert unknown.stdout.replace("@globex.nl", "@acme.nl") == run.stdout
+    assert unknown.stderr.replace("@globex.nl", "@acme.nl") == run.stderr
+    human = store(*OTHER_ADMIN, command, "submitter", "jan@acme.nl")
+    assert human.failed(3) == (
+        f"Error: {command} refused for 1 row: no such contact in your organisation (argument 1)"
+    )
+    assert "2002" not in human.stdout + human.stderr
     assert snapshot() == before
+    # The operator keeps the precise answer.
+    assert store.json("contacts", "show", "jan@acme.nl")["org"] == "1001"
 
 
 def test_one_contact_of_another_organisation_refuses_the_whole_batch(
@@ -39,8 +50,11 @@ def test_one_contact_of_another_organisation_refuses_the_whole_batch(
 ) -> None:
     before = snapshot()
     run = store(*ADMIN, "grant", "manager", "jan@acme.nl", "gina@globex.nl", "--json")
-    assert run.exit_code == 4
+    assert run.exit_code == 3
     assert statuses(run.json()) == {"jan@acme.nl": "granted", "gina@globex.nl": "refused"}
+    assert run.json()["results"][1]["reason"] == (
+        "no such contact in your organisation (argument 2)"
+    )
     assert snapshot() == before
 
 
@@ -48,6 +62,8 @@ def test_a_contact_that_is_not_a_portal_admin_gets_exit_4(store: Cli, snapshot: 
     before = snapshot()
     run = store.fails(4, "--as", "jan@acme.nl", "grant", "submitter", "jan@acme.nl")
     assert "not a portal admin" in run.stderr
+    # The refusal names the portal admins to ask.
+    assert run.stderr.splitlines()[1] == "Hint: ask a portal admin: Ada Admin <admin@acme.nl>"
     store.fails(4, "--as", "jan@acme.nl", "revoke", "manager", "piet@acme.nl", "--json")
     store.fails(4, "--as", "jan@acme.nl", "grant", "manager", "piet@acme.nl", "--dry-run")
     assert snapshot() == before
@@ -95,7 +111,7 @@ def test_the_lowest_exit_code_among_refusals_wins(store: Cli, snapshot: Snapshot
     store.ok("grant", "submitter", "jan@acme.nl", "piet@acme.nl", "admin@acme.nl")
     before = snapshot()
     quota = "kees@acme.nl"  # Acme is full: 5
-    other = "gina@globex.nl"  # another organisation for --as: 4
+    other = "gina@globex.nl"  # another organisation for --as: as unknown, 3
     unknown = "nobody@acme.nl"  # 3
     malformed = "not-an-address"  # 2
 
@@ -104,7 +120,8 @@ def test_the_lowest_exit_code_among_refusals_wins(store: Cli, snapshot: Snapshot
 
     assert code(quota, other, unknown, malformed) == 2
     assert code(quota, other, unknown) == 3
-    assert code(quota, other) == 4
+    assert code(quota, other) == 3
+    assert code(quota, unknown) == 3
     assert code(quota) == 5
     assert code(quota, other, unknown, "oud@acme.nl") == 2  # inactive
     assert snapshot() == before
@@ -119,7 +136,8 @@ def test_contacts_list_with_as_shows_its_own_organisation(store: Cli) -> None:
     assert len(rows) == 3
     assert store.json(*ADMIN, "contacts", "list", "--org", "1001") == rows
     assert [r["email"] for r in store.json(*OTHER_ADMIN, "contacts", "list")] == ["gina@globex.nl"]
-    store.fails(4, *ADMIN, "contacts", "list", "--org", "2002")
+    other = store.fails(3, *ADMIN, "contacts", "list", "--org", "2002")
+    assert other.error_lines == ["Error: no organisation '2002'"]
 
 
 def test_quota_with_as_shows_its_own_organisation(store: Cli) -> None:
@@ -127,8 +145,11 @@ def test_quota_with_as_shows_its_own_organisation(store: Cli) -> None:
     assert [d["org"] for d in every] == ["1001"]
     assert store.json(*ADMIN, "quota", "1001")["org"] == "1001"
     assert store.json("--as", "jan@acme.nl", "quota", "1001")["maximum"] == 3
-    store.fails(4, *ADMIN, "quota", "2002")
-    store.fails(4, *ADMIN, "quota", "explain", "2002")
+    for args in (("quota", "2002"), ("quota", "explain", "2002")):
+        other = store.fails(3, *ADMIN, *args)
+        assert other.error_lines == ["Error: no organisation '2002'"]
+        unknown = store.fails(3, *ADMIN, *args[:-1], "9999")
+        assert other.stderr == unknown.stderr.replace("9999", "2002")
     assert store.json(*ADMIN, "quota", "explain", "1001")["maximum"] == 3
 
 

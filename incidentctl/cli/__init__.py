@@ -216,7 +216,7 @@ def root(
             "--now",
             envvar="INCIDENTCTL_NOW",
             metavar="TIME",
-            help="Pin the clock for this one command (ISO 8601, now, +10m, -2h).",
+            help="Pin the clock for this one command (ISO 8601, now, +10m, -2h); operator only.",
         ),
     ] = None,
     debug: Annotated[
@@ -248,6 +248,14 @@ def root(
         raise errors.InvalidInput(
             "--as (or INCIDENTCTL_AS) is empty",
             hint="give a contact's e-mail address, or leave --as out to act as the operator",
+        )
+    if as_email is not None and now is not None:
+        # The clock belongs to the installation: a portal user who could pin it could submit
+        # before the enforcement date, skip the delay or forge audit times (docs/concepts.md).
+        raise errors.NotAuthorized(
+            "--now (or INCIDENTCTL_NOW) cannot be used with --as: portal users act at the "
+            "installation's clock",
+            hint="the operator sets the simulated clock for everyone: incidentctl clock set TIME",
         )
     app_state = AppState(db=db, as_email=as_email, now=now, debug=debug)
     ctx.obj = app_state

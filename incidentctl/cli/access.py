@@ -74,6 +74,7 @@ def check(
                 "at": timeutil.to_iso(access.at),
                 "submit": _permission_document(access.submit),
                 "view_all": _permission_document(access.view_all),
+                "advice": access.advice,
             }
         )
     else:
@@ -87,6 +88,7 @@ def check(
             [
                 ("Submit incidents", f"{access.submit.status}: {access.submit.reason}"),
                 ("View all incidents", f"{access.view_all.status}: {access.view_all.reason}"),
+                *([("What to do", access.advice)] if access.advice else []),
             ]
         )
     if not access.submit.allowed:

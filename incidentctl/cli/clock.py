@@ -55,7 +55,11 @@ def show(ctx: typer.Context, json: JsonOption = False) -> None:
     _report(app, json)
 
 
-@clock_app.command("set")
+# A TIME may start with a minus (-2h): read as the argument, not as options (-2h would be
+# -2 and -h, the help); so here only --help shows the help.
+@clock_app.command(
+    "set", context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]}
+)
 def set_(
     ctx: typer.Context,
     time: Annotated[str, typer.Argument(metavar="TIME", help=TIME_HELP)],

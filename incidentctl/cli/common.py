@@ -71,46 +71,20 @@ class AppState:
 
     @property
     def actor(self) -> "Actor":
-        """The operator, or the portal user named by --as (who must be a known contact)."""
+        """The operator, or the portal user named by --as (who must be an active contact)."""
         if self._actor is None:
-            from incidentctl.domain import Actor
+            from incidentctl.services import actors
 
-            if not self.as_email:
-                self._actor = Actor(name=_operator_name())
+            if self.as_email:
+                self._actor = actors.portal_user(self.store(), self.as_email)
             else:
-                from incidentctl.store import contacts as contact_store
-
-                contact = contact_store.get_by_email(self.store().conn, self.as_email.strip())
-                from incidentctl.errors import NotAuthorized
-
-                if contact is None:
-                    raise NotAuthorized(
-                        f"--as {self.as_email}: no such contact, so it may do nothing here",
-                        hint="give the e-mail address of a contact in the store",
-                    )
-                if not contact.active:
-                    raise NotAuthorized(
-                        f"--as {contact.email}: the contact is inactive and cannot use the portal"
-                    )
-                self._actor = Actor(name=contact.email, contact=contact)
+                self._actor = actors.operator()
         return self._actor
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-def _operator_name() -> str:
-    import getpass
-
-    from incidentctl.domain import OPERATOR
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name in a bare container
-        return OPERATOR
-    return f"{OPERATOR}:{user}"
 
 
 def state(ctx: typer.Context) -> AppState:

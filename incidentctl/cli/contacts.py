@@ -252,23 +252,31 @@ def list_(
 
 @contacts_app.command("show")
 def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
-    """Show one contact and the latest change of each of its roles."""
+    """Show one contact and the latest change of each of its roles.
+
+    A portal user who is not a portal admin sees itself, and its organisation's portal
+    admins by name and address only.
+    """
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
     detail = contact_service.show(app.store(), app.actor, app.clock.now, email)
     contact = detail.contact
+    changes = detail.latest_changes
     if json:
+        document = contact_document(contact)
+        if detail.restricted:
+            document.update(active=None, expert_until=None)
         output.emit_json(
             {
-                **contact_document(contact),
+                **document,
                 "expert": detail.expert_today,
-                "roles": [
-                    role.value
-                    for role, change in detail.latest_changes.items()
-                    if change.action == "grant"
-                ],
-                "role_changes": [
+                "roles": None
+                if changes is None
+                else [role.value for role, change in changes.items() if change.action == "grant"],
+                "role_changes": None
+                if changes is None
+                else [
                     {
                         "role": role.value,
                         "action": change.action,
@@ -277,8 +285,9 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
                         "actor": change.actor,
                         "reason": change.reason,
                     }
-                    for role, change in detail.latest_changes.items()
+                    for role, change in changes.items()
                 ],
+                "restricted": detail.restricted,
             }
         )
         return
@@ -286,11 +295,16 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
         ("Contact", contact.email),
         ("Name", contact.name),
         ("Organisation", contact.org_id),
-        ("Active", contact.active),
         ("Portal admin", contact.portal_admin),
-        ("Expert until", contact.expert_until.isoformat() if contact.expert_until else None),
     ]
-    for role, change in detail.latest_changes.items():
+    if detail.restricted:
+        output.fields(pairs)
+        return
+    pairs[3:3] = [("Active", contact.active)]
+    pairs.append(
+        ("Expert until", contact.expert_until.isoformat() if contact.expert_until else None)
+    )
+    for role, change in (changes or {}).items():
         verb = "granted" if change.action == "grant" else "revoked"
         pairs.append(
             (
@@ -300,3 +314,51 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
             )
         )
     output.fields(pairs)
+
+
+@contacts_app.command("move")
+def move(
+    ctx: typer.Context,
+    email: Email,
+    org: Annotated[str, typer.Option("--org", metavar="ID", help="The organisation it moves to.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (kept in the audit log).")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Move a contact to another organisation. Operator only.
+
+    Its incident roles are revoked (they belong to the organisation it leaves) and it is no
+    longer a portal admin; both organisations' audit logs record the move. Use it when an
+    address was added to the wrong organisation, or a person changed employer.
+
+    Example:
+
+      incidentctl contacts move newhire@delinde.nl --org 1002 --reason "added to 1001 by mistake"
+    """
+    from incidentctl.services import contacts as contact_service
+
+    app = state(ctx)
+    moved = contact_service.move(app.store(), app.actor, app.clock.now, email, org, reason)
+    before, after = moved.before, moved.after
+    if json:
+        output.emit_json(
+            {
+                **contact_document(after),
+                "from_org": before.org_id,
+                "moved": before != after,
+                "revoked": [
+                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
+                    for role, effective_at in moved.revoked
+                ],
+            }
+        )
+        return
+    if before == after:
+        output.line(f"Unchanged: {after.email} is already in organisation {after.org_id}")
+        return
+    output.line(f"Moved {after.email} from organisation {before.org_id} to {after.org_id}")
+    for role, effective_at in moved.revoked:
+        output.line(f"  revoked {role.label}, takes effect {show_time(app, effective_at)}")
+    if before.portal_admin:
+        output.line("  no longer a portal admin")

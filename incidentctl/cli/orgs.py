@@ -47,7 +47,7 @@ def quota_document(status: "QuotaStatus") -> dict[str, Any]:
 
 def org_document(view: "OrgOverview") -> dict[str, Any]:
     org = view.org
-    return {
+    document: dict[str, Any] = {
         "id": org.id,
         "name": org.name,
         "employees": org.employees,
@@ -59,6 +59,9 @@ def org_document(view: "OrgOverview") -> dict[str, Any]:
         "portal_admins": view.portal_admins,
         "quota": quota_document(view.quota),
     }
+    if view.admins is not None:  # org show: who to ask for a role
+        document["admins"] = [{"email": email, "name": name} for email, name in view.admins]
+    return document
 
 
 @org_app.command("add")
@@ -223,10 +226,19 @@ def show(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
             ("Employees", org.employees),
             ("Sector", org.sector),
             ("Contacts", f"{view.active_contacts} active of {view.contacts}"),
-            ("Portal admins", view.portal_admins),
+            (
+                "Portal admins",
+                ", ".join(f"{name} <{email}>" for email, name in view.admins or [])
+                or "none (ask the vendor)",
+            ),
             (
                 "Maximum",
-                f"{quota.maximum}" + (" (override)" if org.quota_override is not None else ""),
+                f"{quota.maximum}"
+                + (
+                    f" (override: {org.quota_override_reason})"
+                    if org.quota_override is not None
+                    else ""
+                ),
             ),
             (
                 "Submitters (live)",

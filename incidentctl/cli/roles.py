@@ -9,7 +9,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
-from incidentctl.errors import QUOTA_EXCEEDED, InvalidInput
+from incidentctl.errors import INVALID_INPUT, NOT_FOUND, QUOTA_EXCEEDED, InvalidInput
 from incidentctl.vocabulary import ROLE_HELP
 
 if TYPE_CHECKING:
@@ -36,10 +36,10 @@ Reason = Annotated[
 ]
 
 _HINTS = {
-    2: "correct the refused rows; nothing was written",
-    3: "check the addresses with 'incidentctl contacts list'; nothing was written",
-    4: "a portal admin may change roles only within its own organisation; nothing was written",
-    5: "revoke a submitter first, or ask the operator to raise the maximum "
+    INVALID_INPUT: "correct the refused rows (an inactive contact is activated with "
+    "'incidentctl contacts set EMAIL --active'); nothing was written",
+    NOT_FOUND: "check the addresses with 'incidentctl contacts list'; nothing was written",
+    QUOTA_EXCEEDED: "revoke a submitter first, or ask the operator to raise the maximum "
     "('incidentctl org set ID --quota N --reason ...'); certified experts don't count; "
     "nothing was written",
 }

@@ -16,16 +16,14 @@ from incidentctl.access import (
     submit_permission,
     view_all_permission,
 )
-from incidentctl.domain import (
-    Actor,
-    Contact,
-    Role,
-    parse_email,
-    require_portal_admin,
-    require_same_org,
-)
+from incidentctl.domain import Actor, Contact, Role, parse_email
 from incidentctl.errors import InvalidInput, NotAuthorized
-from incidentctl.services.lookups import require_contact, require_org
+from incidentctl.services.lookups import (
+    ask_portal_admin,
+    require_contact,
+    require_org,
+    require_portal_admin,
+)
 from incidentctl.store import Store, audit
 from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
@@ -33,12 +31,23 @@ from incidentctl.store import sessions as session_store
 
 
 class Access(NamedTuple):
-    """What one contact may do at one moment."""
+    """What one contact may do at one moment, and what to do about a refusal."""
 
     contact: Contact
     at: datetime
     submit: Permission
     view_all: Permission
+    advice: str | None  # for submitting: None when allowed
+
+    @property
+    def listing(self) -> tuple[Role, Permission]:
+        """The permission that decides what ``incidents list`` shows, and its role: viewing
+        all when that is allowed or waiting for a log-in or the delay, else submitting."""
+        if self.view_all.allowed or (
+            self.view_all.status in ("relogin", "pending") and not self.submit.allowed
+        ):
+            return Role.MANAGER, self.view_all
+        return Role.SUBMITTER, self.submit
 
 
 def permissions(conn: sqlite3.Connection, store: Store, contact: Contact, at: datetime) -> Access:
@@ -49,30 +58,37 @@ def permissions(conn: sqlite3.Connection, store: Store, contact: Contact, at: da
     last_login = timeutil.from_iso(login) if login else None
     states = {role: role_state([c for c in history if c.role is role], at) for role in Role}
     tz = settings.timezone
+    submit = submit_permission(
+        contact, states[Role.SUBMITTER], last_login, at, settings.enforcement_date, tz
+    )
     return Access(
         contact=contact,
         at=at,
-        submit=submit_permission(
-            contact, states[Role.SUBMITTER], last_login, at, settings.enforcement_date, tz
-        ),
+        submit=submit,
         view_all=view_all_permission(contact, states[Role.MANAGER], last_login, at, tz),
+        advice=None if submit.allowed else advice(conn, contact, Role.SUBMITTER, submit),
     )
 
 
 def check(store: Store, actor: Actor, email: str, at: datetime) -> Access:
-    """``check EMAIL [--at TIME]``."""
+    """``check EMAIL [--at TIME]``: a portal admin may check its organisation's contacts,
+    any other portal user only itself."""
     with store.read() as conn:
-        contact = require_contact(conn, parse_email(email))
-        require_same_org(actor, contact.org_id)
+        contact = require_contact(conn, parse_email(email), actor)
+        if not actor.sees_details_of(contact):
+            raise NotAuthorized(
+                f"{actor.name} may check only itself, not {email.strip()}",
+                hint=ask_portal_admin(conn, contact.org_id, "to check another contact"),
+            )
         return permissions(conn, store, contact, at)
 
 
 def login(store: Store, actor: Actor, now: datetime, email: str) -> Contact:
     """``login EMAIL``: record a portal log-in (a new session) for an active contact."""
     with store.write() as conn:
-        contact = require_contact(conn, parse_email(email))
+        contact = require_contact(conn, parse_email(email), actor)
         if actor.contact is not None and actor.contact.id != contact.id:
-            raise NotAuthorized(f"{actor.name} can only log in as itself, not as {contact.email}")
+            raise NotAuthorized(f"{actor.name} can only log in as itself, not as {email.strip()}")
         if not contact.active:
             raise NotAuthorized(f"{contact.email} is inactive and cannot log in")
         at = timeutil.to_iso(now)
@@ -104,13 +120,13 @@ def submit(store: Store, actor: Actor, now: datetime, subject: str, body: str) -
     if not subject.strip():
         raise InvalidInput("the subject may not be empty")
     with store.write() as conn:
-        contact = require_contact(conn, user.email)
+        contact = require_contact(conn, user.email, actor)
         access = permissions(conn, store, contact, now)
         if not access.submit.allowed:
             raise NotAuthorized(
                 f"{contact.email} may not submit incidents now ({access.submit.status}): "
                 f"{access.submit.reason}",
-                hint=_advice(contact, access.submit),
+                hint=access.advice,
             )
         at = timeutil.to_iso(now)
         incident = session_store.add_incident(conn, contact.org_id, contact.id, subject, body, at)
@@ -126,15 +142,21 @@ def submit(store: Store, actor: Actor, now: datetime, subject: str, body: str) -
     return Submitted(incident, contact, now)
 
 
-def _advice(contact: Contact, permission: Permission) -> str:
-    """The seed's advice for someone who gets "not authorized"."""
+def advice(conn: sqlite3.Connection, contact: Contact, role: Role, permission: Permission) -> str:
+    """What to do about a refusal (the seed's advice for "niet geautoriseerd"), naming the
+    portal admins to ask where one can help."""
     if permission.status == "pending":
         return "a role change takes about 10 minutes; then log in again and clear cookies"
     if permission.status == "relogin":
         return "the portal picks up a role change only in a new session"
+    if not contact.active:
+        return (
+            f"the contact must be activated first ('incidentctl contacts set {contact.email} "
+            f"--active'): " + ask_portal_admin(conn, contact.org_id, "to activate it")
+        )
     if contact.portal_admin:
-        return f"as a portal admin you can grant it: incidentctl grant submitter {contact.email}"
-    return "ask a portal admin (klantportalbeheerder) to grant the Incidentenbeheer role"
+        return f"as a portal admin you can grant it: incidentctl grant {role.value} {contact.email}"
+    return ask_portal_admin(conn, contact.org_id, f"to grant the {role.label} role")
 
 
 class IncidentList(NamedTuple):
@@ -148,45 +170,48 @@ def list_incidents(
     """``incidents list``: the organisation's incidents for a manager or portal admin, own
     incidents for a submitter, exit 4 for anyone else; the operator sees all."""
     with store.read() as conn:
-        if actor.contact is None:
-            if org_id is not None:
-                require_org(conn, org_id)
-            return IncidentList("all", list(session_store.incidents(conn, org_id=org_id)))
-        contact = require_contact(conn, actor.contact.email)
         if org_id is not None:
-            require_same_org(actor, org_id)
+            require_org(conn, org_id, actor)
+        if actor.contact is None:
+            return IncidentList("all", list(session_store.incidents(conn, org_id=org_id)))
+        contact = require_contact(conn, actor.contact.email, actor)
         access = permissions(conn, store, contact, now)
         if access.view_all.allowed:
             rows = session_store.incidents(conn, org_id=contact.org_id)
             return IncidentList("organisation", list(rows))
         if access.submit.allowed:
-            return IncidentList("own", list(session_store.incidents(conn, contact_id=contact.id)))
+            own = session_store.incidents(conn, org_id=contact.org_id, contact_id=contact.id)
+            return IncidentList("own", list(own))
+        # The same reason as check gives: a manager waiting for a log-in is told so.
+        role, permission = access.listing
         raise NotAuthorized(
-            f"{contact.email} may neither submit nor view incidents now: {access.submit.reason}",
-            hint=_advice(contact, access.submit),
+            f"{contact.email} may neither submit nor view incidents now: {permission.reason}",
+            hint=advice(conn, contact, role, permission),
         )
 
 
 def pending(
     store: Store, actor: Actor, now: datetime, org_id: str | None = None
 ) -> Iterator[tuple[str, str, str, str, str, str]]:
-    """``pending``: role changes not yet in effect, soonest first. The organisation is
+    """``pending``: role changes not yet in effect, soonest first; a portal user sees its own
+    organisation's (a portal user who is not a portal admin only its own). The organisation is
     checked here, before any output; the rows stream afterwards."""
-    if org_id is not None:
-        require_same_org(actor, org_id)
-    elif actor.contact is not None:
-        org_id = actor.contact.org_id
+    contact_id = None
+    if actor.contact is not None:
+        org_id = org_id or actor.contact.org_id
+        if not actor.contact.portal_admin:
+            contact_id = actor.contact.id
     if org_id is not None:
         with store.read() as conn:
-            require_org(conn, org_id)
-    return _pending_rows(store, timeutil.to_iso(now), org_id)
+            require_org(conn, org_id, actor)
+    return _pending_rows(store, timeutil.to_iso(now), org_id, contact_id)
 
 
 def _pending_rows(
-    store: Store, now: str, org_id: str | None
+    store: Store, now: str, org_id: str | None, contact_id: int | None
 ) -> Iterator[tuple[str, str, str, str, str, str]]:
     with store.read() as conn:
-        yield from role_store.pending(conn, now, org_id)
+        yield from role_store.pending(conn, now, org_id, contact_id)
 
 
 class Readiness(NamedTuple):
@@ -201,14 +226,12 @@ def readiness(store: Store, actor: Actor, now: datetime, days: int) -> Readiness
     """``readiness``: who will lose the ability to contact Support at the enforcement date."""
     if not 1 <= days <= 36_600:  # at most a century, like every other span of time
         raise InvalidInput(f"--days must be from 1 to 36600, got {days}")
-    only = None
-    if actor.contact is not None:
-        require_portal_admin(actor, actor.contact.org_id, "see the readiness report")
-        only = actor.contact.org_id
+    only = actor.org_id
     since = timeutil.to_iso(now - timedelta(days=days))
     until = timeutil.to_iso(now)
     enforcement = store.settings.enforcement_date
     with store.read() as conn:
+        require_portal_admin(conn, actor, "see the readiness report")
         with_submitter = role_store.orgs_with_submitter(conn, until, in_effect=False)
         return Readiness(
             enforcement_date=enforcement,

@@ -10,7 +10,7 @@ from typing import NamedTuple, NoReturn
 
 from incidentctl import applyfile, files
 from incidentctl.applyfile import OrgSection, Problem
-from incidentctl.domain import Action, Actor, Role, require_portal_admin
+from incidentctl.domain import Action, Actor, Role
 from incidentctl.errors import (
     NOT_AUTHORIZED,
     NOT_FOUND,
@@ -21,9 +21,8 @@ from incidentctl.errors import (
     QuotaExceeded,
 )
 from incidentctl.services import roles as role_service
+from incidentctl.services.lookups import require_contact, require_org, require_portal_admin
 from incidentctl.store import Store
-from incidentctl.store import contacts as contact_store
-from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
 
 
@@ -70,12 +69,11 @@ def apply(
     dry_run: bool = False,
 ) -> Plan:
     """Plan the file against the store and apply it in one transaction (none on dry run)."""
-    if actor.contact is not None:
-        require_portal_admin(actor, actor.contact.org_id, "apply role assignments")
     sections, problems = applyfile.parse(data, source)
     plan = Plan(source=source, prune=prune, dry_run=dry_run)
     transaction = store.trial() if dry_run else store.write()
     with transaction as conn:
+        require_portal_admin(conn, actor, "apply role assignments")
         problems += _plan(conn, actor, sections, plan)
         if problems:
             _refuse(problems, source)
@@ -107,37 +105,20 @@ def _plan(
 ) -> list[Problem]:
     problems: list[Problem] = []
     for section in sections:
-        org = org_store.get(conn, section.org_id)
-        if org is None:
-            problems.append(Problem(section.line, f"no organisation {section.org_id!r}", NOT_FOUND))
-            continue
-        if actor.contact is not None and actor.contact.org_id != org.id:
-            problems.append(
-                Problem(
-                    section.line,
-                    f"{actor.name} may only apply roles within its own organisation "
-                    f"({actor.contact.org_id}), not {org.id}",
-                    NOT_AUTHORIZED,
-                )
-            )
+        try:
+            org = require_org(conn, section.org_id, actor)
+        except NotFound as exc:  # another organisation reads, to a portal user, as unknown
+            problems.append(Problem(section.line, exc.message, exc.exit_code))
             continue
         for role, entries in section.roles.items():
             desired: dict[int, str] = {}
             for entry in entries:
-                contact = contact_store.get_by_email(conn, entry.email)
-                if contact is None:
-                    problems.append(Problem(entry.line, f"no contact {entry.email}", NOT_FOUND))
-                elif contact.org_id != org.id and actor.contact is not None:
-                    # Like grant: refused (4), without naming the other organisation.
-                    problems.append(
-                        Problem(
-                            entry.line,
-                            f"{actor.name} may only apply roles to contacts of its own "
-                            f"organisation ({org.id}), and {contact.email} is not one",
-                            NOT_AUTHORIZED,
-                        )
-                    )
-                elif contact.org_id != org.id:
+                try:
+                    contact = require_contact(conn, entry.email, actor)
+                except NotFound as exc:
+                    problems.append(Problem(entry.line, exc.message, exc.exit_code))
+                    continue
+                if contact.org_id != org.id:
                     problems.append(
                         Problem(
                             entry.line,

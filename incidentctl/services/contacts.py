@@ -12,15 +12,21 @@ from incidentctl.domain import (
     Contact,
     Role,
     RoleChange,
+    last_admin_leaving,
     parse_email,
     parse_name,
     parse_org_id,
-    require_portal_admin,
-    require_same_org,
+    require_operator,
+    shown_actor,
 )
 from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
 from incidentctl.services import roles as role_service
-from incidentctl.services.lookups import require_contact, require_org
+from incidentctl.services.lookups import (
+    ask_portal_admin,
+    require_contact,
+    require_org,
+    require_portal_admin,
+)
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import roles as role_store
@@ -51,9 +57,26 @@ class ContactPatch(NamedTuple):
         return changed
 
 
-def _authorize_change(actor: Actor, org_id: str, patch: ContactPatch) -> None:
-    require_portal_admin(actor, org_id, "change contacts")
-    if actor.contact is not None and patch.set_expert_until:
+def _authorize_change(
+    actor: Actor, org_id: str, patch: ContactPatch, conn: Any | None = None
+) -> None:
+    """A portal user changes contacts only as an active portal admin of their organisation
+    (another organisation does not exist for it), and never a certification."""
+    if actor.contact is None:
+        return
+    if not actor.sees_org(org_id):
+        raise NotFound(
+            f"no organisation {org_id!r}", hint="see the list with: incidentctl org list"
+        )
+    if conn is not None:
+        require_portal_admin(conn, actor, "change contacts")
+    elif not actor.contact.portal_admin:
+        raise NotAuthorized(
+            f"{actor.name} is not a portal admin (klantportalbeheerder) and may not change "
+            "contacts",
+            hint="ask a portal admin of your organisation",
+        )
+    if patch.set_expert_until:
         raise NotAuthorized(
             "certifications are recorded by the operator, not by portal users",
             hint="ask the vendor to record the AFAS Expert certification",
@@ -92,6 +115,16 @@ def _apply_patch(
     after = patch.applied_to(before)
     if after == before:
         return after, []
+    if actor.contact is not None and actor.contact.id == before.id:
+        others = [
+            e for e, _ in contact_store.portal_admins(conn, before.org_id) if e != before.email
+        ]
+        if last_admin_leaving(actor, before, after, len(others)):
+            raise InvalidInput(
+                f"{before.email} is the last active portal admin of its organisation and "
+                "cannot remove its own admin role or deactivate itself",
+                hint="make another contact portal admin first, or ask the operator (the vendor)",
+            )
     old, new = _fields(before), _fields(after)
     changed = [key for key in old if old[key] != new[key]]
     contact_store.update(conn, after)
@@ -133,13 +166,28 @@ def add(
         portal_admin=portal_admin,
         expert_until=expert_until,
     )
-    _authorize_change(actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)))
     with store.write() as conn:
-        require_org(conn, contact.org_id)
+        require_org(conn, contact.org_id, actor)
+        _authorize_change(
+            actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)), conn
+        )
         existing = contact_store.get_by_email(conn, contact.email)
+        if existing is not None and not actor.sees_org(existing.org_id):
+            # Addresses are unique across the portal, so that much cannot be hidden; whose
+            # address it is, is.
+            raise InvalidInput(
+                f"cannot add {contact.email}: the address is already in use",
+                hint="the vendor can move a contact between organisations (contacts move)",
+            )
         if existing is not None:
             if existing._replace(id=0, email=contact.email) == contact:
                 return existing, False
+            if existing.org_id != contact.org_id:
+                raise InvalidInput(
+                    f"contact {existing.email} already exists, in organisation {existing.org_id}",
+                    hint=f"move it with: incidentctl contacts move {existing.email} --org "
+                    f"{contact.org_id} --reason TEXT",
+                )
             raise InvalidInput(
                 f"contact {existing.email} already exists with other values",
                 hint=f"change it with: incidentctl contacts set {existing.email} …",
@@ -154,10 +202,55 @@ def update(
     if patch.name is not None:
         patch = patch._replace(name=parse_name(patch.name))
     with store.write() as conn:
-        before = require_contact(conn, parse_email(email))
-        _authorize_change(actor, before.org_id, patch)
+        before = require_contact(conn, parse_email(email), actor)
+        _authorize_change(actor, before.org_id, patch, conn)
         after, revoked = _apply_patch(conn, store, actor, now, before, patch)
     return before, after, revoked
+
+
+MOVED = "contact moved to another organisation"
+"""The reason of the revokes a move makes: the operator's own reason stays in the move event."""
+
+
+class Moved(NamedTuple):
+    """What ``contacts move`` did: the contact before and after, and the roles it revoked."""
+
+    before: Contact
+    after: Contact
+    revoked: list[tuple[Role, datetime]]
+
+
+def move(store: Store, actor: Actor, now: datetime, email: str, org_id: str, reason: str) -> Moved:
+    """``contacts move``: put a contact in another organisation, in one transaction. Its
+    roles there are revoked (each with its event), and it is no longer a portal admin: both
+    belong to the organisation it leaves. Operator only; audited in both organisations."""
+    require_operator(actor, "contacts move")
+    reason = parse_name(reason, "reason")
+    with store.write() as conn:
+        before = require_contact(conn, parse_email(email))
+        target = require_org(conn, parse_org_id(org_id))
+        if before.org_id == target.id:
+            return Moved(before, before, [])
+        revoked = role_service.revoke_all(conn, before, actor, now, store.settings, MOVED)
+        after = before._replace(org_id=target.id, portal_admin=False)
+        contact_store.move(conn, before.id, target.id)
+        if before.portal_admin:
+            contact_store.update(conn, after)
+        change = {"org": before.org_id, "portal_admin": before.portal_admin}
+        moved = {"org": target.id, "portal_admin": after.portal_admin}
+        for org in (before.org_id, target.id):
+            audit.append(
+                conn,
+                at=timeutil.to_iso(now),
+                actor=actor.name,
+                action="contact.move",
+                org=org,
+                contact=before.email,
+                before=change,
+                after=moved,
+                reason=reason,
+            )
+    return Moved(before, after, revoked)
 
 
 # --- import -----------------------------------------------------------------------------
@@ -289,7 +382,7 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
         known_orgs: set[str] = set()
         for row in rows:
             try:
-                _authorize_change(actor, row.org_id, row.patch)
+                _authorize_change(actor, row.org_id, row.patch, conn)
                 if row.org_id not in known_orgs:
                     require_org(conn, row.org_id)
                     known_orgs.add(row.org_id)
@@ -310,16 +403,13 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
                 added += 1
                 continue
             if existing.org_id != row.org_id and actor.contact is not None:
-                # As in grant and apply: another organisation's contact is out of reach (4),
-                # and which organisation holds it is not told.
-                raise NotAuthorized(
+                # As contacts add: the address is taken, and whose it is stays unsaid.
+                raise InvalidInput(
                     files.at_line(
-                        source,
-                        row.line,
-                        f"{actor.name} may only change contacts of its own organisation "
-                        f"({row.org_id}), and {existing.email} is not one",
+                        source, row.line, f"cannot add {row.email}: the address is already in use"
                     ),
-                    hint="nothing was written",
+                    hint="the vendor can move a contact between organisations (contacts move); "
+                    "nothing was written",
                 )
             if existing.org_id != row.org_id:
                 raise InvalidInput(
@@ -329,7 +419,8 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
                         f"{existing.email} belongs to organisation {existing.org_id}, "
                         f"not {row.org_id}",
                     ),
-                    hint="contacts cannot move between organisations; add a new contact",
+                    hint="the operator moves a contact with: incidentctl contacts move "
+                    f"{existing.email} --org {row.org_id} --reason TEXT",
                 )
             after, changes = _apply_patch(conn, store, actor, now, existing, row.patch)
             if after == existing:
@@ -354,15 +445,19 @@ def listing(
     pending: bool = False,
 ) -> Iterator[Any]:
     """``contacts list``: checked at once, then streamed inside one read snapshot, in the
-    form of :func:`incidentctl.store.contacts.listing`."""
-    if org_id is not None:
-        require_same_org(actor, org_id)
-    elif actor.contact is not None:
-        org_id = actor.contact.org_id
+    form of :func:`incidentctl.store.contacts.listing`. A portal user lists its own
+    organisation; one that is not a portal admin only itself (its organisation's portal
+    admins are named by ``org show``)."""
+    only_contact = None
+    if actor.contact is not None:
+        org_id = org_id or actor.contact.org_id
+        if not actor.contact.portal_admin:
+            only_contact = actor.contact.id
     if org_id is not None:
         with store.read() as conn:
-            require_org(conn, org_id)
-    return _stream(store, form, org_id, role, timeutil.to_iso(now) if pending else None)
+            require_org(conn, org_id, actor)
+    pending_at = timeutil.to_iso(now) if pending else None
+    return _stream(store, form, org_id, role, pending_at, only_contact)
 
 
 def _stream(
@@ -371,30 +466,43 @@ def _stream(
     org_id: str | None,
     role: Role | None,
     pending_at: str | None,
+    contact_id: int | None,
 ) -> Iterator[Any]:
     with store.read() as conn:
         yield from contact_store.listing(
-            conn, form, org_id=org_id, role=role, pending_at=pending_at
+            conn, form, org_id=org_id, role=role, pending_at=pending_at, contact_id=contact_id
         )
 
 
 class ContactDetail(NamedTuple):
-    """One contact with its current role changes, for ``contacts show``."""
+    """One contact with its current role changes, for ``contacts show``. ``restricted``: the
+    viewer sees only the name and address (a portal admin, seen by a colleague who is not
+    one); certification and roles are then None."""
 
     contact: Contact
-    expert_today: bool
-    latest_changes: dict[Role, RoleChange]
+    expert_today: bool | None
+    latest_changes: dict[Role, RoleChange] | None
+    restricted: bool = False
 
 
 def show(store: Store, actor: Actor, now: datetime, email: str) -> ContactDetail:
-    """``contacts show EMAIL``."""
+    """``contacts show EMAIL``: everything for the operator and a portal admin; a portal
+    user who is not a portal admin sees itself, and its organisation's portal admins by name
+    and address only."""
     with store.read() as conn:
-        contact = require_contact(conn, parse_email(email))
-        require_same_org(actor, contact.org_id)
+        contact = require_contact(conn, parse_email(email), actor)
+        if not actor.sees_details_of(contact):
+            if contact.portal_admin and contact.active:
+                return ContactDetail(contact._replace(expert_until=None), None, None, True)
+            raise NotAuthorized(
+                f"{actor.name} may see only itself and its organisation's portal admins, "
+                f"not {email.strip()}",
+                hint=ask_portal_admin(conn, contact.org_id, "about another contact"),
+            )
         latest = {}
         for role in Role:
             change = role_store.latest(conn, contact.id, role)
             if change is not None:
-                latest[role] = change
+                latest[role] = change._replace(actor=shown_actor(actor, change.actor))
         today = timeutil.local_date(now, store.settings.timezone)
         return ContactDetail(contact, contact.is_expert(today), latest)

@@ -16,12 +16,13 @@ from incidentctl.domain import (
     parse_name,
     parse_org_id,
     require_operator,
-    require_same_org,
+    shown_org,
 )
 from incidentctl.errors import InvalidInput
 from incidentctl.services.lookups import require_org
 from incidentctl.services.quota import QuotaStatus, load_policy, status_of
 from incidentctl.store import Store, audit
+from incidentctl.store import contacts as contact_store
 from incidentctl.store import orgs as org_store
 
 
@@ -141,32 +142,40 @@ def update(
 
 
 class OrgOverview(NamedTuple):
-    """An organisation with its contact counts and quota, for ``org list`` and ``org show``."""
+    """An organisation with its contact counts and quota, for ``org list`` and ``org show``.
+    ``admins`` (e-mail, name) are its active portal admins, named for ``org show`` only."""
 
     org: Organisation
     contacts: int
     active_contacts: int
     portal_admins: int
     quota: QuotaStatus
+    admins: list[tuple[str, str]] | None = None
 
 
 def overviews(
     store: Store, actor: Actor, now: datetime, only: str | None = None
 ) -> list[OrgOverview]:
-    """``org list`` (every organisation the actor may see) or ``org show`` (``only``)."""
-    if only is not None:
-        require_same_org(actor, only)
-    elif actor.contact is not None:
+    """``org list`` (every organisation the actor may see) or ``org show`` (``only``). A
+    portal user sees the override's reason only as "set by the vendor"."""
+    if only is None and actor.contact is not None:
         only = actor.contact.org_id
     tz = store.settings.timezone
     with store.read() as conn:
         if only is not None:
-            require_org(conn, only)
+            require_org(conn, only, actor)
         policy = load_policy(conn)
         result = []
         for org in org_store.iter_all(conn, only):
             contacts, active, admins = org_store.contact_counts(conn, org.id)
             result.append(
-                OrgOverview(org, contacts, active, admins, status_of(conn, org, policy, now, tz))
+                OrgOverview(
+                    shown_org(actor, org),
+                    contacts,
+                    active,
+                    admins,
+                    status_of(conn, org, policy, now, tz),
+                    contact_store.portal_admins(conn, org.id) if only is not None else None,
+                )
             )
         return result

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from incidentctl import policy as quota_policy
 from incidentctl import timeutil
-from incidentctl.domain import Actor, Organisation, require_operator, require_same_org
+from incidentctl.domain import Actor, Organisation, require_operator, shown_org
 from incidentctl.services.lookups import require_org
 from incidentctl.store import Store
 from incidentctl.store import orgs as org_store
@@ -63,9 +63,8 @@ def status_of(
 
 def status(store: Store, actor: Actor, now: datetime, org_id: str) -> QuotaStatus:
     """``quota ID``."""
-    require_same_org(actor, org_id)
     with store.read() as conn:
-        org = require_org(conn, org_id)
+        org = require_org(conn, org_id, actor)
         return status_of(conn, org, load_policy(conn), now, store.settings.timezone)
 
 
@@ -82,9 +81,8 @@ def explain(
     store: Store, actor: Actor, org_id: str
 ) -> tuple[Organisation, quota_policy.Derivation]:
     """``quota explain ID``: the organisation and how its maximum was derived."""
-    require_same_org(actor, org_id)
     with store.read() as conn:
-        org = require_org(conn, org_id)
+        org = shown_org(actor, require_org(conn, org_id, actor))
         return org, quota_policy.derive(load_policy(conn), org)
 
 

@@ -23,10 +23,10 @@ from incidentctl.domain import (
     Role,
     Settings,
     is_valid_email,
-    require_portal_admin,
 )
 from incidentctl.errors import INVALID_INPUT, QUOTA_EXCEEDED
 from incidentctl.output import Progress
+from incidentctl.services.lookups import require_portal_admin
 from incidentctl.services.quota import load_policy
 from incidentctl.store import Store
 from incidentctl.store import roles as role_store
@@ -73,12 +73,11 @@ def change(
     progress: Progress | None = None,
 ) -> BatchOutcome:
     """``grant``/``revoke``: plan the whole batch, then apply all of it or nothing."""
-    if actor.contact is not None:
-        require_portal_admin(actor, actor.contact.org_id, f"{action} roles")
     settings = store.settings
     # A dry run only reads: a snapshot is enough and it blocks nobody.
     transaction = store.read() if dry_run else store.write()
     with transaction as conn:
+        require_portal_admin(conn, actor, f"{action} roles")
         role_store.start_batch(conn)
         iterator = iter(rows)
         while chunk := list(islice(iterator, _CHUNK)):

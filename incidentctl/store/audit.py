@@ -22,7 +22,8 @@ class Event(NamedTuple):
     reason: str | None
 
 
-def _encode(value: dict[str, Any] | None) -> str | None:
+def encode(value: dict[str, Any] | None) -> str | None:
+    """The stored text of an event's before/after values."""
     if value is None:
         return None
     import json
@@ -48,7 +49,7 @@ def append(
     conn.execute(
         "INSERT INTO events (at, actor, action, org_id, contact, role, before, after, reason) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (at, actor, action, org, contact, role, _encode(before), _encode(after), reason),
+        (at, actor, action, org, contact, role, encode(before), encode(after), reason),
     )
 
 

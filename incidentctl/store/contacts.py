@@ -106,6 +106,7 @@ def listing(
     org_id: str | None = None,
     role: Role | None = None,
     pending_at: str | None = None,
+    contact_id: int | None = None,
 ) -> Iterator[Any]:
     """Contacts with their roles as last granted or revoked, by organisation and e-mail:
     ``rows`` as :data:`ListingRow` tuples, ``csv`` as tuples of CSV cells, ``json`` as one
@@ -119,6 +120,9 @@ def listing(
     if org_id is not None:
         where.append("c.org_id = ?")
         params.append(org_id)
+    if contact_id is not None:
+        where.append("c.id = ?")
+        params.append(contact_id)
     if role is not None:
         where.append(f"{latest_action_sql('c', role)} = 'grant'")
     if pending_at is not None:
@@ -143,3 +147,18 @@ def listing(
         (email, org, name, bool(active), bool(admin), expert, _ROLE_NAMES.get(roles, []))
         for email, org, name, active, admin, expert, roles in rows
     )
+
+
+def portal_admins(conn: sqlite3.Connection, org_id: str) -> list[tuple[str, str]]:
+    """(e-mail, name) of the organisation's active portal admins, by name (a small index)."""
+    rows = conn.execute(
+        "SELECT email, name FROM contacts WHERE org_id = ? AND portal_admin = 1 AND active = 1 "
+        "ORDER BY name, email",
+        (org_id,),
+    )
+    return [(str(email), str(name)) for email, name in rows]
+
+
+def move(conn: sqlite3.Connection, contact_id: int, org_id: str) -> None:
+    """Put a contact in another organisation (inside the caller's transaction)."""
+    conn.execute("UPDATE contacts SET org_id = ? WHERE id = ?", (org_id, contact_id))

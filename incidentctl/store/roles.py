@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import Role, RoleChange
+from incidentctl.errors import INVALID_INPUT, NOT_FOUND
 
 
 def latest_action_sql(contact: str, role: Role | str) -> str:
@@ -170,10 +171,10 @@ def pending_count(conn: sqlite3.Connection, now: str) -> int:
 
 
 def pending(
-    conn: sqlite3.Connection, now: str, org_id: str | None = None
+    conn: sqlite3.Connection, now: str, org_id: str | None = None, contact_id: int | None = None
 ) -> Iterator[tuple[str, str, str, str, str, str]]:
-    """Changes made by ``now`` but not yet in effect, soonest first:
-    (email, org, role, action, requested_at, effective_at)."""
+    """Changes made by ``now`` but not yet in effect, soonest first, of one organisation or
+    one contact (or all): (email, org, role, action, requested_at, effective_at)."""
     sql = (
         "SELECT c.email, c.org_id, r.role, r.action, r.requested_at, r.effective_at "
         "FROM role_changes r JOIN contacts c ON c.id = r.contact_id "
@@ -183,6 +184,9 @@ def pending(
     if org_id is not None:
         sql += " AND c.org_id = :org"
         params["org"] = org_id
+    if contact_id is not None:
+        sql += " AND r.contact_id = :contact"
+        params["contact"] = contact_id
     sql += " ORDER BY r.effective_at, r.id"
     return iter(conn.execute(sql, params))
 
@@ -226,13 +230,14 @@ CREATE TEMP TABLE IF NOT EXISTS plan (
 
 # One pass over the batch in input order: each row's contact (e-mail index) and the latest
 # change of its role (the (contact_id, role) index). Duplicates are settled afterwards.
+# A portal user's batch joins only its own organisation's contacts, so a contact of another
+# organisation is, to the end of the batch, exactly an address that does not exist.
 _PLAN_SQL = """
 INSERT INTO temp.plan
 SELECT
     b.pos, b.origin, b.line, b.given, b.contact_id, b.email, b.org_id, b.expert,
     CASE
         WHEN b.contact_id IS NULL THEN 'refused'
-        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 'refused'
         WHEN :action = 'grant' AND b.active = 0 THEN 'refused'
         WHEN :action = 'grant' AND b.current = 'grant' THEN 'unchanged'
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN 'unchanged'
@@ -240,14 +245,11 @@ SELECT
         ELSE 'revoked'
     END,
     CASE
-        WHEN b.contact_id IS NULL THEN 3
-        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org THEN 4
-        WHEN :action = 'grant' AND b.active = 0 THEN 2
+        WHEN b.contact_id IS NULL THEN :not_found
+        WHEN :action = 'grant' AND b.active = 0 THEN :invalid_input
     END,
     CASE
-        WHEN b.contact_id IS NULL THEN :unknown
-        WHEN :actor_org IS NOT NULL AND b.org_id <> :actor_org
-            THEN :other_org
+        WHEN b.contact_id IS NULL THEN iif(:actor_org IS NULL, :unknown, :not_in_org)
         WHEN :action = 'grant' AND b.active = 0 THEN :inactive
         WHEN :action = 'grant' AND b.current = 'grant' THEN :holds
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN :not_held
@@ -260,7 +262,7 @@ FROM (
         coalesce(c.expert_until >= :today, 0) AS expert,
         r.action AS current, r.effective_at AS previous_effective_at
     FROM temp.batch t
-    LEFT JOIN contacts c ON c.email = t.email
+    LEFT JOIN contacts c ON c.email = t.email AND (:actor_org IS NULL OR c.org_id = :actor_org)
     LEFT JOIN role_changes r ON r.id = (
         SELECT x.id FROM role_changes x
         WHERE x.contact_id = c.id AND x.role = :role ORDER BY x.id DESC LIMIT 1
@@ -269,8 +271,7 @@ FROM (
 ) AS b
 """
 
-# A contact listed again is settled by its first row; the later ones change nothing (rows
-# of another organisation stay refused: a portal admin learns nothing more about them).
+# A contact listed again is settled by its first row; the later ones change nothing.
 _DUPLICATES_SQL = """
 UPDATE temp.plan SET
     status = 'unchanged', cause = NULL,
@@ -281,12 +282,11 @@ WHERE contact_id IN (
     SELECT contact_id FROM temp.plan WHERE contact_id IS NOT NULL
     GROUP BY contact_id HAVING count(*) > 1)
 AND pos > (SELECT min(f.pos) FROM temp.plan f WHERE f.contact_id = plan.contact_id)
-AND coalesce(cause, 0) <> 4
 """
 
 REASONS = {
     "unknown": "no such contact",
-    "other_org": "belongs to another organisation",
+    "not_in_org": "no such contact in your organisation",
     "duplicate": "listed twice, first at",
     "inactive": "the contact is inactive",
     "holds": "already holds the role",
@@ -314,6 +314,8 @@ def plan_batch(
             "today": today.isoformat(),
             "effective_at": effective_at,
             "actor_org": actor_org,
+            "not_found": NOT_FOUND,
+            "invalid_input": INVALID_INPUT,
             **REASONS,
         },
     )
