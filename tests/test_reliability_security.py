@@ -85,6 +85,7 @@ def two_tenants(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "move.csv": "email,org,name\ngina@globex.nl,1001,Gina\n",
         "policy.toml": "bands = [{ from_employees = 0, maximum = 99 }]\n",
         "emails.txt": "gina@globex.nl\n",
+        "orgs.csv": f"id,name,employees\n{B_ORG},X,1\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -141,7 +142,11 @@ CASES: dict[str, tuple[Case, ...]] = {
     "settings show": (case("settings", "show"),),
     "settings set": (case("settings", "set", "propagation_delay", "1m"),),
     "org add": (case("org", "add", "3003", "--name", "X", "--employees", "1"),),
-    "org set": (case("org", "set", B_ORG, "--clear-quota", "--reason", "x"),),
+    "org set": (
+        case("org", "set", B_ORG, "--clear-quota", "--reason", "x"),
+        case("org", "set", B_ORG, "--domains", "globex.nl"),
+    ),
+    "org import": (case("org", "import", "{dir}/orgs.csv"),),
     "org list": (case("org", "list", codes=OWN), case("org", "list", "--json", codes=OWN)),
     "org show": (case("org", "show", B_ORG), case("org", "show", B_ORG, "--json")),
     "contacts add": (

@@ -20,6 +20,7 @@ from incidentctl.domain import (
     Actor,
     Contact,
     Role,
+    check_text,
     parse_email,
     require_portal_admin,
     require_same_org,
@@ -103,6 +104,8 @@ def submit(store: Store, actor: Actor, now: datetime, subject: str, body: str) -
     user = _portal_user(actor, "incidents submit")
     if not subject.strip():
         raise InvalidInput("the subject may not be empty")
+    check_text(subject, "subject")
+    check_text(body, "body", multiline=True)
     with store.write() as conn:
         contact = require_contact(conn, user.email)
         access = permissions(conn, store, contact, now)

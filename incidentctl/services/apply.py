@@ -4,16 +4,18 @@ like ``terraform plan/apply``: compute the plan, check it, apply all of it or no
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, NoReturn
 
-from incidentctl import applyfile, files
+from incidentctl import applyfile
 from incidentctl.applyfile import OrgSection, Problem
 from incidentctl.domain import Action, Actor, Role, require_portal_admin
 from incidentctl.errors import (
     NOT_AUTHORIZED,
     NOT_FOUND,
+    QUOTA_EXCEEDED,
     IncidentctlError,
     InvalidInput,
     NotAuthorized,
@@ -109,12 +111,14 @@ def _plan(
     for section in sections:
         org = org_store.get(conn, section.org_id)
         if org is None:
-            problems.append(Problem(section.line, f"no organisation {section.org_id!r}", NOT_FOUND))
+            unknown = f"no organisation {section.org_id!r}"
+            problems.append(Problem(section.line, section.path, unknown, NOT_FOUND))
             continue
         if actor.contact is not None and actor.contact.org_id != org.id:
             problems.append(
                 Problem(
                     section.line,
+                    section.path,
                     f"{actor.name} may only apply roles within its own organisation "
                     f"({actor.contact.org_id}), not {org.id}",
                     NOT_AUTHORIZED,
@@ -126,12 +130,15 @@ def _plan(
             for entry in entries:
                 contact = contact_store.get_by_email(conn, entry.email)
                 if contact is None:
-                    problems.append(Problem(entry.line, f"no contact {entry.email}", NOT_FOUND))
+                    problems.append(
+                        Problem(entry.line, entry.path, f"no contact {entry.email}", NOT_FOUND)
+                    )
                 elif contact.org_id != org.id and actor.contact is not None:
                     # Like grant: refused (4), without naming the other organisation.
                     problems.append(
                         Problem(
                             entry.line,
+                            entry.path,
                             f"{actor.name} may only apply roles to contacts of its own "
                             f"organisation ({org.id}), and {contact.email} is not one",
                             NOT_AUTHORIZED,
@@ -141,6 +148,7 @@ def _plan(
                     problems.append(
                         Problem(
                             entry.line,
+                            entry.path,
                             f"{contact.email} belongs to organisation {contact.org_id}, "
                             f"not {org.id}",
                             InvalidInput.exit_code,
@@ -150,6 +158,7 @@ def _plan(
                     problems.append(
                         Problem(
                             entry.line,
+                            entry.path,
                             f"{contact.email} is inactive and cannot hold a role",
                             InvalidInput.exit_code,
                         )
@@ -170,12 +179,16 @@ def _plan(
 
 
 def _refuse(problems: list[Problem], source: str) -> None:
-    """Raise the most fundamental problem (lowest exit code, then first line)."""
-    first = min(problems, key=lambda p: (p.exit_code, p.line))
+    """Raise the most fundamental problem (lowest exit code, then the first in the file)."""
+    order = {id(problem): number for number, problem in enumerate(problems)}
+    first = min(
+        problems,
+        key=lambda p: (p.exit_code, p.line if p.line is not None else sys.maxsize, order[id(p)]),
+    )
     others = len(problems) - 1
     error = _ERRORS.get(first.exit_code, InvalidInput)
     raise error(
-        files.at_line(source, first.line, first.message),
+        first.describe(source),
         hint=(f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
         + "nothing was written",
     )
@@ -190,7 +203,7 @@ def _refuse_quota(
 ) -> NoReturn:
     """Raise the quota refusal of a step, naming the table of the first refused organisation."""
     refused = next((row.org for row in role_service.results(conn) if row.status == "refused"), None)
-    line = next((s.line for s in sections if s.org_id == refused), None)
+    section = next((s for s in sections if s.org_id == refused), None)
     message = refusal or "quota exceeded"
     hint = (
         "list fewer submitters in the file, or ask the operator to raise the maximum"
@@ -198,7 +211,9 @@ def _refuse_quota(
         else "to swap holders in a full quota, apply with --prune (it revokes the holders "
         "the file does not list), or ask the operator to raise the maximum"
     )
-    raise QuotaExceeded(
-        files.at_line(source, line, message) if line is not None else f"{source}: {message}",
-        hint=f"{hint}; nothing was written",
+    where = (
+        Problem(section.line, section.path, message, QUOTA_EXCEEDED).describe(source)
+        if section is not None
+        else f"{source}: {message}"
     )
+    raise QuotaExceeded(where, hint=f"{hint}; nothing was written")

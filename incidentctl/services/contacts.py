@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from incidentctl import files, timeutil
 from incidentctl.domain import (
     Actor,
     Contact,
+    Organisation,
     Role,
     RoleChange,
+    email_in_domains,
     parse_email,
     parse_name,
     parse_org_id,
@@ -20,9 +23,11 @@ from incidentctl.domain import (
 )
 from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
 from incidentctl.services import roles as role_service
+from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import require_contact, require_org
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
+from incidentctl.store import imports as import_store
 from incidentctl.store import roles as role_store
 from incidentctl.store.contacts import ListingForm
 
@@ -135,7 +140,9 @@ def add(
     )
     _authorize_change(actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)))
     with store.write() as conn:
-        require_org(conn, contact.org_id)
+        # Checked before the address is looked up: an address outside the domains gets one
+        # answer, whoever holds it.
+        _require_domain(actor, require_org(conn, contact.org_id), contact.email)
         existing = contact_store.get_by_email(conn, contact.email)
         if existing is not None:
             if existing._replace(id=0, email=contact.email) == contact:
@@ -177,6 +184,31 @@ class ImportRow(NamedTuple):
     name: str
     patch: ContactPatch
 
+    def staged(self) -> import_store.ContactRow:
+        patch = self.patch
+        return (
+            self.line,
+            self.email,
+            self.org_id,
+            self.name,
+            None if patch.portal_admin is None else int(patch.portal_admin),
+            None if patch.active is None else int(patch.active),
+            patch.expert_until.isoformat() if patch.expert_until else None,
+            int(patch.set_expert_until),
+        )
+
+    @classmethod
+    def from_staged(cls, row: import_store.ContactRow) -> ImportRow:
+        line, email, org_id, name, admin, active, expert, expert_given = row
+        patch = ContactPatch(
+            name=name,
+            portal_admin=None if admin is None else bool(admin),
+            active=None if active is None else bool(active),
+            expert_until=date.fromisoformat(expert) if expert else None,
+            set_expert_until=bool(expert_given),
+        )
+        return cls(line=line, email=email, org_id=org_id, name=name, patch=patch)
+
 
 class ImportResult(NamedTuple):
     added: int
@@ -194,64 +226,6 @@ def _boolean(text: str, default: bool, where: str) -> bool:
     if value in _FALSE:
         return False
     raise InvalidInput(f"{where}: {text!r} is not true/false, 1/0 or yes/no")
-
-
-def parse_contacts_csv(data: bytes, source: str) -> list[ImportRow]:
-    """Every row of a contacts CSV, validated in full before anything is written."""
-    import csv
-    import io
-
-    text = files.decode(data, source)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise InvalidInput(
-            files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
-        ) from exc
-    if header is None:
-        raise InvalidInput(f"{source}: the file is empty", hint=_header_hint())
-    columns = [column.strip().lower() for column in header]
-    for column in columns:
-        if column not in IMPORT_COLUMNS:
-            raise InvalidInput(
-                files.at_line(source, 1, f"unknown column {column!r}"), hint=_header_hint()
-            )
-        if columns.count(column) > 1:
-            raise InvalidInput(files.at_line(source, 1, f"column {column!r} appears twice"))
-    missing = [column for column in _REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise InvalidInput(
-            files.at_line(source, 1, f"missing column {missing[0]!r}"), hint=_header_hint()
-        )
-    rows: list[ImportRow] = []
-    first_line: dict[str, int] = {}
-    while True:
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            where = files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
-            raise InvalidInput(where) from exc
-        if record is None:
-            break
-        line = reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        if len(record) != len(columns):
-            raise InvalidInput(
-                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
-            )
-        row = _import_row(dict(zip(columns, record, strict=True)), line, source)
-        key = row.email.lower()
-        if key in first_line:
-            raise InvalidInput(
-                files.at_line(
-                    source, line, f"{row.email} is listed twice (first on line {first_line[key]})"
-                )
-            )
-        first_line[key] = line
-        rows.append(row)
-    return rows
 
 
 def _header_hint() -> str:
@@ -281,22 +255,69 @@ def _import_row(fields: dict[str, str], line: int, source: str) -> ImportRow:
     return ImportRow(line=line, email=email, org_id=org_id, name=name, patch=patch)
 
 
-def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: str) -> ImportResult:
-    """``contacts import``: upsert every row in one transaction, or nothing at all."""
-    rows = parse_contacts_csv(data, source)
+def parse_contacts_csv(csv_file: files.CsvFile) -> Iterator[ImportRow]:
+    """The rows of a contacts CSV, each validated as it is read (the header first)."""
+    source = csv_file.source
+    columns = files.csv_columns(csv_file, IMPORT_COLUMNS, _REQUIRED_COLUMNS, _header_hint())
+    for line, record in csv_file:
+        if len(record) != len(columns):
+            raise InvalidInput(
+                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
+            )
+        yield _import_row(dict(zip(columns, record, strict=True)), line, source)
+
+
+def _stage(conn: Any, csv_file: files.CsvFile, progress: Callable[[int], None] | None) -> None:
+    """Validate and stage every row; the first problem by line is raised: a bad row, or a
+    row whose address an earlier row already listed."""
+    import_store.start_contacts(conn)
+    source = csv_file.source
+
+    def repeated(row: import_store.ContactRow, first: int) -> InvalidInput:
+        return InvalidInput(
+            files.at_line(source, row[0], f"{row[1]} is listed twice (first on line {first})")
+        )
+
+    staged = (row.staged() for row in parse_contacts_csv(csv_file))
+    stage_rows(staged, partial(import_store.stage_contacts, conn), repeated, progress)
+
+
+def import_csv(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    csv_file: files.CsvFile,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """``contacts import``: upsert every row in one transaction, or nothing at all.
+
+    The file is read and staged first, without the write lock (stdin may be slow); then
+    one ``BEGIN IMMEDIATE`` transaction applies the staged rows, or (``dry_run``) applies
+    them and rolls back, so a dry run reports exactly what a real run would do.
+    ``progress`` is told the number of rows of each chunk read.
+    """
+    if actor.contact is not None:
+        require_portal_admin(actor, actor.contact.org_id, "change contacts")
+    _stage(store.conn, csv_file, progress)
+    source = csv_file.source
     added = updated = unchanged = revoked = 0
-    with store.write() as conn:
-        known_orgs: set[str] = set()
-        for row in rows:
+    transaction = store.trial() if dry_run else store.write()
+    with transaction as conn:
+        orgs: dict[str, Organisation] = {}
+        for staged in import_store.staged_contacts(conn):
+            row = ImportRow.from_staged(staged)
             try:
                 _authorize_change(actor, row.org_id, row.patch)
-                if row.org_id not in known_orgs:
-                    require_org(conn, row.org_id)
-                    known_orgs.add(row.org_id)
+                org = orgs.get(row.org_id)
+                if org is None:
+                    org = orgs[row.org_id] = require_org(conn, row.org_id)
             except (NotFound, NotAuthorized) as exc:
                 raise type(exc)(files.at_line(source, row.line, exc.message), exc.hint) from exc
             existing = contact_store.get_by_email(conn, row.email)
             if existing is None:
+                _require_domain(actor, org, row.email, files.at_line(source, row.line, ""))
                 contact = Contact(
                     id=0,
                     email=row.email,
@@ -338,6 +359,19 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
                 updated += 1
             revoked += len(changes)
     return ImportResult(added=added, updated=updated, unchanged=unchanged, revoked=revoked)
+
+
+def _require_domain(actor: Actor, org: Organisation, email: str, where: str = "") -> None:
+    """A portal admin adds only addresses in its organisation's e-mail domains, when it has
+    any (docs/concepts.md, "E-mail domains"); the operator adds any address."""
+    if actor.contact is None or email_in_domains(email, org.domains):
+        return
+    raise NotAuthorized(
+        f"{where}{email} is not in the e-mail domains of organisation {org.id}",
+        hint=f"addresses of organisation {org.id} end in: "
+        + ", ".join(f"@{domain}" for domain in org.domains)
+        + "; nothing was written (the operator can add other addresses)",
+    )
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from incidentctl.domain import (
     Contact,
     Role,
     Settings,
+    check_text,
     is_valid_email,
     require_portal_admin,
 )
@@ -75,6 +76,8 @@ def change(
     """``grant``/``revoke``: plan the whole batch, then apply all of it or nothing."""
     if actor.contact is not None:
         require_portal_admin(actor, actor.contact.org_id, f"{action} roles")
+    if reason is not None:
+        check_text(reason, "reason")
     settings = store.settings
     # A dry run only reads: a snapshot is enough and it blocks nobody.
     transaction = store.read() if dry_run else store.write()
