@@ -174,12 +174,13 @@ def import_(
 ) -> None:
     """Add or update contacts from CSV, all or nothing.
 
-    The header is email,org,name and optionally portal_admin, expert_until, active.
-    Booleans are true/false, 1/0 or yes/no; an empty cell means the default (not a
-    portal admin, active, no certification). The whole file is checked first: any bad
-    line is reported with its number and nothing is written. Files from spreadsheets
-    work as saved: the delimiter may be , ; or TAB, and the file must be UTF-8 ("CSV
-    UTF-8" in Excel).
+    The header is email,org,name and optionally portal_admin, expert_until, active (a
+    roles column, as 'contacts list --csv' writes, is ignored: roles change through
+    grant, revoke and apply). Booleans are true/false, 1/0 or yes/no; an empty cell
+    means the default (not a portal admin, active, no certification). The whole file is
+    checked first: any bad line is reported with its number and nothing is written.
+    Files from spreadsheets work as saved: the delimiter may be , ; or TAB, and the file
+    must be UTF-8 ("CSV UTF-8" in Excel).
 
     Examples:
 

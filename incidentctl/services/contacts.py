@@ -169,8 +169,11 @@ def update(
 
 # --- import -----------------------------------------------------------------------------
 
-IMPORT_COLUMNS = ("email", "org", "name", "portal_admin", "expert_until", "active")
+IMPORT_COLUMNS = ("email", "org", "name", "portal_admin", "expert_until", "active", "roles")
 _REQUIRED_COLUMNS = ("email", "org", "name")
+# ``contacts list --csv`` writes the roles too; an import reads them as what they are, a
+# listing, and leaves roles to grant, revoke and apply (so export → import round-trips).
+_IGNORED_COLUMNS = ("roles",)
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -229,7 +232,10 @@ def _boolean(text: str, default: bool, where: str) -> bool:
 
 
 def _header_hint() -> str:
-    return "the header is email,org,name and optionally portal_admin, expert_until, active"
+    return (
+        "the header is email,org,name and optionally portal_admin, expert_until, active "
+        "(and roles, which is ignored)"
+    )
 
 
 def _import_row(fields: dict[str, str], line: int, source: str) -> ImportRow:
@@ -264,7 +270,10 @@ def parse_contacts_csv(csv_file: files.CsvFile) -> Iterator[ImportRow]:
             raise InvalidInput(
                 files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
             )
-        yield _import_row(dict(zip(columns, record, strict=True)), line, source)
+        fields = dict(zip(columns, record, strict=True))
+        for ignored in _IGNORED_COLUMNS:
+            fields.pop(ignored, None)
+        yield _import_row(fields, line, source)
 
 
 def _stage(conn: Any, csv_file: files.CsvFile, progress: Callable[[int], None] | None) -> None:
@@ -304,8 +313,20 @@ def import_csv(
     source = csv_file.source
     added = updated = unchanged = revoked = 0
     transaction = store.trial() if dry_run else store.write()
+    at = timeutil.to_iso(now)
     with transaction as conn:
         orgs: dict[str, Organisation] = {}
+        # New contacts are written a run at a time (the rows between two existing ones), in
+        # two statements, so their events keep the file's order with the updates between.
+        new_run: list[int] = []
+
+        def add_new_run() -> None:
+            if new_run:
+                import_store.add_staged_contacts(
+                    conn, new_run[0], new_run[-1], at=at, actor=actor.name
+                )
+                new_run.clear()
+
         for staged in import_store.staged_contacts(conn):
             row = ImportRow.from_staged(staged)
             try:
@@ -318,18 +339,12 @@ def import_csv(
             existing = contact_store.get_by_email(conn, row.email)
             if existing is None:
                 _require_domain(actor, org, row.email, files.at_line(source, row.line, ""))
-                contact = Contact(
-                    id=0,
-                    email=row.email,
-                    org_id=row.org_id,
-                    name=row.name,
-                    active=True,
-                    portal_admin=False,
-                    expert_until=None,
-                )
-                create(conn, actor, now, row.patch.applied_to(contact))
+                if not new_run:
+                    new_run.append(row.line)
+                new_run[1:] = [row.line]  # [first line, last line] of the run
                 added += 1
                 continue
+            add_new_run()
             if existing.org_id != row.org_id and actor.contact is not None:
                 # As in grant and apply: another organisation's contact is out of reach (4),
                 # and which organisation holds it is not told.
@@ -358,6 +373,7 @@ def import_csv(
             else:
                 updated += 1
             revoked += len(changes)
+        add_new_run()
     return ImportResult(added=added, updated=updated, unchanged=unchanged, revoked=revoked)
 
 

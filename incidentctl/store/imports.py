@@ -80,3 +80,27 @@ def _first_repeat(
         (from_line,),
     ).fetchone()
     return None if row is None else (int(row[0]), int(row[1]))
+
+
+def add_staged_contacts(
+    conn: sqlite3.Connection, first_line: int, last_line: int, *, at: str, actor: str
+) -> None:
+    """Insert the staged rows from ``first_line`` to ``last_line`` (new contacts, checked by
+    the caller) with their ``contact.add`` events, in line order: what one
+    :func:`incidentctl.services.contacts.create` per row would write, in two statements."""
+    conn.execute(
+        "INSERT INTO contacts (email, org_id, name, active, portal_admin, expert_until, "
+        "created_at) SELECT email, org_id, name, coalesce(active, 1), coalesce(portal_admin, 0), "
+        "expert_until, ? FROM temp.contact_import WHERE line BETWEEN ? AND ? ORDER BY line",
+        (at, first_line, last_line),
+    )
+    # The same JSON as audit.append writes (sorted keys, compact separators).
+    conn.execute(
+        "INSERT INTO events (at, actor, action, org_id, contact, after) "
+        "SELECT ?, ?, 'contact.add', org_id, email, json_object("
+        "'active', json(iif(coalesce(active, 1), 'true', 'false')), "
+        "'expert_until', expert_until, 'name', name, 'org', org_id, "
+        "'portal_admin', json(iif(coalesce(portal_admin, 0), 'true', 'false'))) "
+        "FROM temp.contact_import WHERE line BETWEEN ? AND ? ORDER BY line",
+        (at, actor, first_line, last_line),
+    )
