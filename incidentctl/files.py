@@ -238,27 +238,47 @@ class CsvFile:
     """A CSV file with a header: :attr:`header` (the cells as given), then its records as
     (the line the record starts on, its cells), blank records skipped; each data cell has
     the one ``'`` that a formula's export added removed (:func:`incidentctl.csvcells.restore`).
+
+    Nothing is read until the header is asked for, so a command can refuse its user before
+    it waits for stdin.
     """
 
     def __init__(self, stream: BinaryIO, source: str) -> None:
+        self.source = source
+        self.delimiter = ","
+        self._lines = Lines(stream, source)
+        self._header: list[str] | None = None
+        self._header_line = 0
+        self._started = False
+
+    @property
+    def header(self) -> list[str] | None:
+        """The header's cells, None for a file without a line that is not blank."""
+        self._start()
+        return self._header
+
+    @property
+    def header_line(self) -> int:
+        self._start()
+        return self._header_line
+
+    def _start(self) -> None:
         import csv
         import itertools
 
-        self.source = source
-        self.header: list[str] | None = None
-        self.header_line = 0
-        self.delimiter = ","
-        self._lines = Lines(stream, source)
+        if self._started:
+            return
+        self._started = True
         lines = iter(self._lines)
         for text in lines:
             if text.strip():
                 self.delimiter = sniff_delimiter(text)
-                self.header_line = self._lines.restart_record()
+                self._header_line = self._lines.restart_record()
                 self._reader = csv.reader(
                     itertools.chain([text], lines), delimiter=self.delimiter, strict=True
                 )
-                self.header = self._read(self.header_line) or []
-                break
+                self._header = self._read(self._header_line) or []
+                return
 
     def _read(self, start: int) -> list[str] | None:
         import csv

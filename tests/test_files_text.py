@@ -40,7 +40,7 @@ def test_a_body_may_have_lines() -> None:
         check_text("bidi \u2067 isolate", "body", multiline=True)
 
 
-EVIL = "Kees\u202eslaV"  # shown as "KeesValS": the override reverses what follows
+EVIL = "Kees\u202eslaV"  # shown as "KeesVals": the override reverses what follows
 ESC = "Kees\x1b[2J"
 
 
