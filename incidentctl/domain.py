@@ -120,12 +120,22 @@ def check_text(text: str, what: str, *, multiline: bool = False) -> str:
     return text
 
 
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x07: "bell",
+    0x0A: "line feed",
+    0x0D: "carriage return",
+    0x1B: "escape",
+}
+
+
 def describe_character(char: str) -> str:
     """``the control character U+001B`` or ``the direction control U+202E (RIGHT-TO-LEFT
     OVERRIDE)``: a character that cannot be shown as itself."""
     code = ord(char)
     if code < 0x20 or code == 0x7F:
-        return f"the control character U+{code:04X}"
+        known = _CONTROL_NAMES.get(code)
+        return f"the control character U+{code:04X}" + (f" ({known})" if known else "")
     import unicodedata
 
     name = unicodedata.name(char, "")

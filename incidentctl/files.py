@@ -175,6 +175,7 @@ class Lines:
         return self._record_line
 
     def __iter__(self) -> Iterator[str]:
+        limit = size_text(MAX_LINE_BYTES)
         while True:
             try:
                 raw = self.stream.readline(MAX_LINE_BYTES + 1)
@@ -183,7 +184,6 @@ class Lines:
             if not raw:
                 return
             self.number += 1
-            limit = size_text(MAX_LINE_BYTES)
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 raise InvalidInput(
                     at_line(
@@ -216,13 +216,6 @@ class Lines:
             return raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             raise _not_utf8(self.source, self.number, raw[exc.start]) from exc
-
-
-def text_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
-    """(line number, text without its line ending) of every line of a stream."""
-    lines = Lines(stream, source)
-    for text in lines:
-        yield lines.number, text.rstrip("\r\n")
 
 
 def sniff_delimiter(header: str) -> str:
