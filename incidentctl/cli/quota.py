@@ -188,9 +188,11 @@ def policy_load(
     and refuse new non-expert grants until seats free up. A policy has at most 100 bands
     per list and 500 sectors; sector names are at most 100 characters.
 
-    Example:
+    Examples:
 
-      incidentctl policy show > policy.toml; incidentctl policy load policy.toml --dry-run
+      incidentctl policy show > policy.toml
+
+      incidentctl policy load policy.toml --dry-run
     """
     from incidentctl import files
     from incidentctl import policy as quota_policy
