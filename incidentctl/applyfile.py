@@ -1,16 +1,20 @@
 """The desired-state file of ``apply`` (SPEC §4): which contacts of each organisation
-should hold each role, read from TOML with the line of every entry, so errors can name it.
+should hold each role, read from TOML with the key path and line of every entry, so errors
+can name them.
 
     [organisations."1001"]
     submitter = ["jan@acme.nl", "piet@acme.nl"]
     manager = ["els@acme.nl"]
 
-tomllib checks the syntax; a small scanner of the same text finds the line of each table,
-key and string, matched to the parsed values by position.
+tomllib checks the syntax and gives the values; :func:`locate` walks the same text once more
+and finds the line on which each key, table and array entry begins. An error names the key
+path (``organisations."1001".submitter[2]``) always, and a line only where it is certain: a
+line the walk found for that very path, in an array whose length agrees with tomllib's.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -18,13 +22,15 @@ from typing import Any, NamedTuple
 from incidentctl import files
 from incidentctl.domain import Role, is_valid_email, parse_role
 from incidentctl.errors import INVALID_INPUT, InvalidInput
+from incidentctl.files import KeyPath, key_path
 
 
 class Entry(NamedTuple):
-    """One e-mail listed for a role, with the line it is on."""
+    """One e-mail listed for a role, where it is (its line when certain)."""
 
     email: str
-    line: int
+    line: int | None
+    path: KeyPath
 
 
 @dataclass
@@ -32,122 +38,38 @@ class OrgSection:
     """The roles one organisation's table lists (a role missing from it is left alone)."""
 
     org_id: str
-    line: int
+    line: int | None
+    path: KeyPath
     roles: dict[Role, list[Entry]] = field(default_factory=dict)
 
 
 class Problem(NamedTuple):
-    """Something wrong with the file: where, what, and the exit code it leads to."""
+    """Something wrong with the file: where (line when certain, key path), what, and the
+    exit code it leads to."""
 
-    line: int
+    line: int | None
+    path: KeyPath | None
     message: str
     exit_code: int
 
-
-_KEY = r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[A-Za-z0-9_-]+'
-_HEADER = re.compile(rf"\s*\[\s*(?P<table>{_KEY})\s*(?:\.\s*(?P<key>{_KEY})\s*)?\]")
-_ASSIGN = re.compile(rf"\s*(?P<key>{_KEY})\s*=")
-_ARRAY_HEADER = re.compile(rf"\s*\[\[\s*(?P<table>{_KEY})")
-# tomllib's messages end in "(at line L, column C)" or "(at end of document)".
-_TOML_WHERE = re.compile(
-    r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$"
-)
-
-
-def _unquote(key: str) -> str:
-    if key.startswith('"'):
-        import json
-
-        try:
-            return str(json.loads(key))
-        except ValueError:
-            return key[1:-1]
-    if key.startswith("'"):
-        return key[1:-1]
-    return key
-
-
-def _strings(text: str) -> list[str]:
-    """The string literals on a line, up to a comment."""
-    found = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "#":
-            break
-        if char in "\"'":
-            end = i + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if char == '"' and text[end] == "\\" else 1
-            found.append(_unquote(text[i : end + 1]))
-            i = end + 1
-            continue
-        i += 1
-    return found
-
-
-@dataclass
-class _Lines:
-    top: dict[str, int] = field(default_factory=dict)
-    tables: dict[str, int] = field(default_factory=dict)
-    keys: dict[tuple[str, str], int] = field(default_factory=dict)
-    strings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-
-
-def _scan(text: str) -> _Lines:
-    lines = _Lines()
-    table: str | None = None  # the top-level table of the current section, None before any
-    org: str | None = None
-    key: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        array_header = _ARRAY_HEADER.match(line)
-        if array_header:
-            table, org, key = _unquote(array_header["table"]), None, None
-            lines.top.setdefault(table, number)
-            continue
-        header = _HEADER.match(line)
-        if header:
-            table, sub = _unquote(header["table"]), header["key"]
-            lines.top.setdefault(table, number)
-            org = _unquote(sub) if table == "organisations" and sub else None
-            if org is not None:
-                lines.tables.setdefault(org, number)
-            key = None
-            continue
-        rest = line
-        assign = _ASSIGN.match(line)
-        if assign and table is None:
-            lines.top.setdefault(_unquote(assign["key"]), number)
-        elif assign and table == "organisations" and org is None:
-            # [organisations] with inline tables: ID = { submitter = [...] }
-            lines.tables.setdefault(_unquote(assign["key"]), number)
-        if assign and org is not None:
-            key = _unquote(assign["key"])
-            lines.keys.setdefault((org, key), number)
-            rest = line[assign.end() :]
-        if org is not None and key is not None:
-            for _ in _strings(rest):
-                lines.strings.setdefault((org, key), []).append(number)
-    return lines
+    def describe(self, source: str) -> str:
+        """``FILE, line N: message (at KEY PATH)``, or ``FILE: …`` without a certain line."""
+        text = self.message if self.path is None else f"{self.message} (at {key_path(self.path)})"
+        return f"{source}: {text}" if self.line is None else files.at_line(source, self.line, text)
 
 
 def parse(data: bytes, source: str) -> tuple[list[OrgSection], list[Problem]]:
     """The organisations of the file and every problem of form (not of content: whether
     contacts exist is the service's question). Raises InvalidInput for bad TOML."""
-    import tomllib
-
-    text = files.decode(data, source)
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(_toml_error(str(exc), text, source)) from exc
-    lines = _scan(text)
+    document, text = files.toml_document(data, source)
+    where = locate(text)
     problems: list[Problem] = []
     for key in document:
         if key != "organisations":
             problems.append(
                 Problem(
-                    lines.top.get(key, 1),
+                    where.line((key,)),
+                    (key,),
                     f"unknown top-level key {key!r} (expected [organisations.ID])",
                     INVALID_INPUT,
                 )
@@ -156,7 +78,8 @@ def parse(data: bytes, source: str) -> tuple[list[OrgSection], list[Problem]]:
     if not isinstance(organisations, dict):
         problems.append(
             Problem(
-                lines.top.get("organisations", 1),
+                where.line(("organisations",)),
+                ("organisations",),
                 "'organisations' must be a table of organisations",
                 INVALID_INPUT,
             )
@@ -164,79 +87,265 @@ def parse(data: bytes, source: str) -> tuple[list[OrgSection], list[Problem]]:
         organisations = {}
     sections: list[OrgSection] = []
     for org_id, roles in organisations.items():
-        section = OrgSection(org_id, lines.tables.get(org_id, 1))
+        path: KeyPath = ("organisations", org_id)
+        section = OrgSection(org_id, where.line(path), path)
         if not isinstance(roles, dict):
             problems.append(
-                Problem(section.line, f"organisation {org_id!r} must be a table", INVALID_INPUT)
+                Problem(
+                    section.line, path, f"organisation {org_id!r} must be a table", INVALID_INPUT
+                )
             )
             continue
-        seen: dict[str, int] = {}
-        role_lines: dict[Role, int] = {}
-        for role_key, emails in roles.items():
-            key_line = lines.keys.get((org_id, role_key), section.line)
-            try:
-                role = parse_role(role_key)
-            except InvalidInput:
-                problems.append(
-                    Problem(
-                        key_line, f"unknown role {role_key!r} (submitter or manager)", INVALID_INPUT
-                    )
-                )
-                continue
-            if role in role_lines:
-                problems.append(
-                    Problem(
-                        key_line,
-                        f"role {role.value} is listed twice (first on line {role_lines[role]})",
-                        INVALID_INPUT,
-                    )
-                )
-                continue
-            role_lines[role] = key_line
-            if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
-                problems.append(
-                    Problem(
-                        key_line, f"{role_key} must be a list of e-mail addresses", INVALID_INPUT
-                    )
-                )
-                continue
-            string_lines = lines.strings.get((org_id, role_key), [])
-            if len(string_lines) != len(emails):
-                string_lines = [key_line] * len(emails)  # an unusual layout: name the key
-            entries = []
-            for email, line in zip(emails, string_lines, strict=True):
-                email = email.strip()
-                if not is_valid_email(email):
-                    problems.append(
-                        Problem(line, f"not a valid e-mail address: {email!r}", INVALID_INPUT)
-                    )
-                    continue
-                duplicate = seen.get(f"{role.value}:{email.lower()}")
-                if duplicate is not None:
-                    problems.append(
-                        Problem(
-                            line,
-                            f"{email} is listed twice (first on line {duplicate})",
-                            INVALID_INPUT,
-                        )
-                    )
-                    continue
-                seen[f"{role.value}:{email.lower()}"] = line
-                entries.append(Entry(email, line))
-            section.roles[role] = entries
+        problems += _roles(section, roles, where)
         sections.append(section)
     return sections, problems
 
 
-def _toml_error(message: str, text: str, source: str) -> str:
-    """tomllib's message in the form of every file error: ``FILE, line N: …``."""
-    where = _TOML_WHERE.search(message)
-    if where is None:
-        return f"{source}: not valid TOML: {message}"
-    what = message[: where.start()]
-    if where["line"] is None:  # at the end of the file: name its last line
-        last = max(1, len(text.splitlines()))
-        return files.at_line(source, last, f"not valid TOML: {what} (at the end of the file)")
-    return files.at_line(
-        source, int(where["line"]), f"not valid TOML: {what} (column {where['column']})"
-    )
+def _roles(section: OrgSection, roles: dict[str, Any], where: Locations) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, Entry] = {}
+    role_keys: dict[Role, KeyPath] = {}
+    for role_key, emails in roles.items():
+        path = (*section.path, role_key)
+        line = where.line(path)
+        try:
+            role = parse_role(role_key)
+        except InvalidInput:
+            problems.append(
+                Problem(
+                    line, path, f"unknown role {role_key!r} (submitter or manager)", INVALID_INPUT
+                )
+            )
+            continue
+        if role in role_keys:
+            problems.append(
+                Problem(
+                    line,
+                    path,
+                    f"role {role.value} is listed twice ({_first(role_keys[role], where)})",
+                    INVALID_INPUT,
+                )
+            )
+            continue
+        role_keys[role] = path
+        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+            problems.append(
+                Problem(line, path, f"{role_key} must be a list of e-mail addresses", INVALID_INPUT)
+            )
+            continue
+        certain = where.lengths.get(path) == len(emails)
+        entries = []
+        for index, given in enumerate(emails):
+            entry_path = (*path, index)
+            entry = Entry(given.strip(), where.line(entry_path) if certain else None, entry_path)
+            if not is_valid_email(entry.email):
+                problems.append(
+                    Problem(
+                        entry.line,
+                        entry_path,
+                        f"not a valid e-mail address: {entry.email!r}",
+                        INVALID_INPUT,
+                    )
+                )
+                continue
+            key = f"{role.value}:{entry.email.lower()}"
+            duplicate = seen.get(key)
+            if duplicate is not None:
+                problems.append(
+                    Problem(
+                        entry.line,
+                        entry_path,
+                        f"{entry.email} is listed twice ({_first(duplicate.path, where)})",
+                        INVALID_INPUT,
+                    )
+                )
+                continue
+            seen[key] = entry
+            entries.append(entry)
+        section.roles[role] = entries
+    return problems
+
+
+def _first(path: KeyPath, where: Locations) -> str:
+    """Where the first of two is: its line when certain, else its key path."""
+    line = where.line(path)
+    return f"first on line {line}" if line is not None else f"first as {key_path(path)}"
+
+
+# --- where each key and entry begins ----------------------------------------------------
+
+
+@dataclass
+class Locations:
+    """The line on which each key path first appears, and the length of each array."""
+
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    lengths: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line(self, path: KeyPath) -> int | None:
+        return self.lines.get(path)
+
+
+class _Unexpected(Exception):
+    """The walk met something it does not know: no line is certain then."""
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+_LITERAL = re.compile(r"'([^'\n]*)'")
+_MULTI_BASIC = re.compile(r'"""(?:[^\\]|\\.)*?""""{0,2}', re.DOTALL)
+_MULTI_LITERAL = re.compile(r"'''.*?''''{0,2}", re.DOTALL)
+_SCALAR = re.compile(r"[^,\]}\n#]+")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "uU" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _ESCAPES.get(code, code)
+
+    return _ESCAPE.sub(one, text)
+
+
+def locate(text: str) -> Locations:
+    """The line of every table, key and array entry of a TOML text tomllib accepted (none
+    at all if the walk meets something unexpected)."""
+    walk = _Walk(text)
+    try:
+        walk.document()
+    except (_Unexpected, IndexError, ValueError):
+        return Locations()
+    return walk.found
+
+
+class _Walk:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.found = Locations()
+        self.starts = [0] + [match.end() for match in re.finditer("\n", text)]
+        self.table_arrays: dict[KeyPath, int] = {}
+
+    def note(self, path: KeyPath, at: int) -> None:
+        line = bisect.bisect_right(self.starts, at)
+        for end in range(1, len(path) + 1):
+            self.found.lines.setdefault(path[:end], line)
+
+    def blanks(self, newlines: bool = False) -> None:
+        """Skip blanks (and with ``newlines`` also line ends and comments)."""
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char in " \t" or (newlines and char in "\r\n"):
+                self.pos += 1
+            elif newlines and char == "#":
+                end = text.find("\n", self.pos)
+                self.pos = len(text) if end < 0 else end
+            else:
+                return
+
+    def expect(self, token: str) -> None:
+        if not self.text.startswith(token, self.pos):
+            raise _Unexpected(self.pos)
+        self.pos += len(token)
+
+    def document(self) -> None:
+        table: KeyPath = ()
+        while True:
+            self.blanks(newlines=True)
+            if self.pos >= len(self.text):
+                return
+            at = self.pos
+            if self.text.startswith("[[", at):
+                self.pos += 2
+                keys = self.keys()
+                self.expect("]]")
+                index = self.table_arrays.get(keys, -1) + 1
+                self.table_arrays[keys] = index
+                table = (*keys, index)
+                self.note(table, at)
+            elif self.text[at] == "[":
+                self.pos += 1
+                table = self.keys()
+                self.expect("]")
+                self.note(table, at)
+            else:
+                self.pair(table)
+
+    def pair(self, table: KeyPath) -> None:
+        at = self.pos
+        path = (*table, *self.keys())
+        self.expect("=")
+        self.blanks()
+        self.note(path, at)
+        self.value(path)
+
+    def keys(self) -> KeyPath:
+        keys: list[str] = []
+        while True:
+            self.blanks()
+            for pattern, convert in ((_BASIC, _unescape), (_LITERAL, str), (_BARE, str)):
+                match = pattern.match(self.text, self.pos)
+                if match is not None:
+                    keys.append(convert(match.group(1) if match.groups() else match.group()))
+                    self.pos = match.end()
+                    break
+            else:
+                raise _Unexpected(self.pos)
+            self.blanks()
+            if not self.text.startswith(".", self.pos):
+                return tuple(keys)
+            self.pos += 1
+
+    def value(self, path: KeyPath) -> None:
+        text, pos = self.text, self.pos
+        if text.startswith("[", pos):
+            self.array(path)
+        elif text.startswith("{", pos):
+            self.inline_table(path)
+        else:
+            for pattern in (_MULTI_BASIC, _MULTI_LITERAL, _BASIC, _LITERAL, _SCALAR):
+                match = pattern.match(text, pos)
+                if match is not None:
+                    self.pos = match.end()
+                    return
+            raise _Unexpected(pos)
+
+    def array(self, path: KeyPath) -> None:
+        self.expect("[")
+        count = 0
+        while True:
+            self.blanks(newlines=True)
+            if self.text.startswith("]", self.pos):
+                break
+            entry = (*path, count)
+            self.note(entry, self.pos)
+            self.value(entry)
+            count += 1
+            self.blanks(newlines=True)
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+            elif not self.text.startswith("]", self.pos):
+                raise _Unexpected(self.pos)
+        self.pos += 1
+        self.found.lengths[path] = count
+
+    def inline_table(self, path: KeyPath) -> None:
+        self.expect("{")
+        self.blanks()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            return
+        while True:
+            self.pair(path)
+            self.blanks()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+            elif self.text.startswith("}", self.pos):
+                self.pos += 1
+                return
+            else:
+                raise _Unexpected(self.pos)

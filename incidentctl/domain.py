@@ -94,13 +94,68 @@ def parse_org_id(text: str) -> str:
     return org_id
 
 
-def parse_name(text: str, what: str = "name") -> str:
-    """A person's or organisation's name: kept exactly, but not empty or all blanks."""
+# Characters refused in names and other free text (docs/concepts.md, "Text"): the C0
+# controls but TAB (NUL, ESC, CR, LF, …) can end a line, move the cursor or recolour a
+# terminal when the text is shown, and the bidirectional embeddings, overrides and isolates
+# (U+202A–U+202E, U+2066–U+2069) make text read differently from what it holds.
+_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\u202a-\u202e\u2066-\u2069]")
+# A multi-line text (an incident's body) may also hold line feeds.
+_FORBIDDEN_IN_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\u202a-\u202e\u2066-\u2069]")
+TEXT_HINT = (
+    "text may not hold control characters (except TAB) or Unicode direction controls "
+    "(U+202A to U+202E, U+2066 to U+2069)"
+)
+
+
+def check_text(text: str, what: str, *, multiline: bool = False) -> str:
+    """Free text (a name, sector, reason, subject, …) as given, refusing the characters
+    that can act on a terminal or disguise the text; ``multiline`` allows line feeds."""
+    found = (_FORBIDDEN_IN_LINES if multiline else _FORBIDDEN_IN_TEXT).search(text)
+    if found is not None:
+        raise InvalidInput(
+            f"the {what} holds {describe_character(found.group())} at character "
+            f"{found.start() + 1}, which is not allowed",
+            hint=TEXT_HINT,
+        )
+    return text
+
+
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x07: "bell",
+    0x0A: "line feed",
+    0x0D: "carriage return",
+    0x1B: "escape",
+}
+
+
+def describe_character(char: str) -> str:
+    """``the control character U+001B`` or ``the direction control U+202E (RIGHT-TO-LEFT
+    OVERRIDE)``: a character that cannot be shown as itself."""
+    code = ord(char)
+    if code < 0x20 or code == 0x7F:
+        known = _CONTROL_NAMES.get(code)
+        return f"the control character U+{code:04X}" + (f" ({known})" if known else "")
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    return f"the direction control U+{code:04X}" + (f" ({name})" if name else "")
+
+
+NAME_LENGTH = 500
+SECTOR_LENGTH = 100
+"""Sectors are short labels (``zorg``); a policy's sector names have the same limit, so
+every sector an organisation can have can also be named in a policy."""
+
+
+def parse_name(text: str, what: str = "name", *, longest: int = NAME_LENGTH) -> str:
+    """A person's or organisation's name: kept exactly, but not empty or all blanks, and
+    free of control characters (:func:`check_text`)."""
     if not text.strip():
         raise InvalidInput(f"the {what} may not be empty")
-    if len(text) > 500:
-        raise InvalidInput(f"the {what} is longer than 500 characters")
-    return text
+    if len(text) > longest:
+        raise InvalidInput(f"the {what} is longer than {longest} characters")
+    return check_text(text, what)
 
 
 # Employees and maxima, as the policy's bands: far beyond any organisation, and within the
@@ -127,6 +182,43 @@ class Organisation(NamedTuple):
     sector: str | None
     quota_override: int | None
     quota_override_reason: str | None
+    domains: tuple[str, ...] = ()
+    """The e-mail domains of its addresses; when there are any, its portal admins may add
+    only addresses in them (:func:`email_in_domains`)."""
+
+
+# An e-mail domain as the e-mail pattern above accepts it: LDH labels, at least two.
+_DOMAIN = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}",
+    re.ASCII,
+)
+MAX_DOMAINS = 50
+
+
+def parse_domains(text: str) -> tuple[str, ...]:
+    """E-mail domains from ``a.nl,b.nl`` (commas, semicolons or blanks between them), in
+    lower case, each once, in the order given; an empty text is none."""
+    domains: list[str] = []
+    for given in re.split(r"[,;\s]+", text.strip()):
+        if not given:
+            continue
+        domain = given.lower().removeprefix("@")
+        if len(domain) > 253 or _DOMAIN.fullmatch(domain) is None:
+            raise InvalidInput(
+                f"not a valid e-mail domain: {given!r}",
+                hint='give domains like vandijk.nl, separated by commas ("" for none)',
+            )
+        if domain not in domains:
+            domains.append(domain)
+    if len(domains) > MAX_DOMAINS:
+        raise InvalidInput(f"more than {MAX_DOMAINS} e-mail domains for one organisation")
+    return tuple(domains)
+
+
+def email_in_domains(email: str, domains: tuple[str, ...]) -> bool:
+    """Whether the address is in one of the domains (exactly: a subdomain is not in it);
+    an organisation without domains takes any address."""
+    return not domains or email.rpartition("@")[2].lower() in domains
 
 
 class Contact(NamedTuple):

@@ -188,9 +188,21 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
+def organisation_domains(db: Database) -> None:
+    """The e-mail domains of an organisation (``org set --domains``): its addresses' domains
+    in lower case, separated by one blank; NULL for none."""
+    db.conn.execute(
+        "ALTER TABLE organisations ADD COLUMN domains TEXT "
+        "CHECK (domains IS NULL OR (domains <> '' AND domains = lower(domains)))"
+    )
+
+
 Step = Callable[["Database"], None]
 
-STEPS: tuple[tuple[str, Step], ...] = (("0001_initial_schema", initial_schema),)
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("0001_initial_schema", initial_schema),
+    ("0002_organisation_domains", organisation_domains),
+)
 """Every step, oldest first; the name is what the store records as applied."""
 
 SCHEMA_VERSION = len(STEPS)

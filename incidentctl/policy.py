@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
-from incidentctl.domain import Organisation
+from incidentctl import files
+from incidentctl.domain import SECTOR_LENGTH, Organisation, parse_name
 from incidentctl.errors import InvalidInput
+from incidentctl.files import KeyPath, key_path, toml_key
 
 
 class Band(NamedTuple):
@@ -96,9 +98,18 @@ def derive(policy: Policy, org: Organisation) -> Derivation:
 
 # --- reading and writing the policy ---------------------------------------------------
 
+MAX_BANDS = 100
+"""The most bands in one list (the general bands, or one sector's)."""
+MAX_SECTORS = 500
+"""The most sectors in a policy."""
+
 
 def from_document(document: Mapping[str, Any], source: str = "policy") -> Policy:
-    """A policy from a parsed TOML or JSON document, validated; InvalidInput names the key."""
+    """A policy from a parsed TOML or JSON document, validated; InvalidInput names the key.
+
+    The limits keep every later command fast whatever was loaded: a policy is read by each
+    quota check, and its bands become rows of a table the recount joins (docs/roles-and-quota.md).
+    """
     unknown = set(document) - {"bands", "sectors"}
     if unknown:
         raise InvalidInput(
@@ -107,31 +118,47 @@ def from_document(document: Mapping[str, Any], source: str = "policy") -> Policy
         )
     if "bands" not in document:
         raise InvalidInput(f"{source}: 'bands' is missing", hint="give at least one band")
-    bands = _bands(document["bands"], f"{source}: bands")
+    bands = _bands(document["bands"], source, ("bands",))
     sectors_doc = document.get("sectors", {})
     if not isinstance(sectors_doc, Mapping):
         raise InvalidInput(f"{source}: 'sectors' must be a table of sectors")
+    if len(sectors_doc) > MAX_SECTORS:
+        raise InvalidInput(
+            f"{source}: sectors: {len(sectors_doc)} sectors, more than the {MAX_SECTORS} "
+            "a policy may have",
+            hint="give sectors only where comparable customers need other bands",
+        )
     sectors: dict[str, tuple[Band, ...]] = {}
     seen: set[str] = set()
     for name, sector_doc in sectors_doc.items():
-        where = f"{source}: sectors.{name}"
+        where = f"{source}: {key_path(('sectors', name))}"
         if not name.strip():
             raise InvalidInput(f"{where}: a sector name may not be empty")
+        try:
+            parse_name(name, "sector name", longest=SECTOR_LENGTH)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}: {exc.message}", hint=exc.hint) from exc
         if name.casefold() in seen:
             raise InvalidInput(f"{where}: sector given twice (names are compared in any case)")
         seen.add(name.casefold())
         if not isinstance(sector_doc, Mapping) or set(sector_doc) != {"bands"}:
             raise InvalidInput(f"{where}: a sector has exactly one key, 'bands'")
-        sectors[name] = _bands(sector_doc["bands"], f"{where}.bands")
+        sectors[name] = _bands(sector_doc["bands"], source, ("sectors", name, "bands"))
     return Policy(bands=bands, sectors=sectors)
 
 
-def _bands(value: Any, where: str) -> tuple[Band, ...]:
+def _bands(value: Any, source: str, path: KeyPath) -> tuple[Band, ...]:
+    where = f"{source}: {key_path(path)}"
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
         raise InvalidInput(f"{where}: must be a non-empty list of bands")
+    if len(value) > MAX_BANDS:
+        raise InvalidInput(
+            f"{where}: {len(value)} bands, more than the {MAX_BANDS} a list may have",
+            hint="a band per size class is enough: the maximum holds until the next band",
+        )
     bands: list[Band] = []
-    for number, item in enumerate(value, start=1):
-        at = f"{where}[{number}]"
+    for number, item in enumerate(value):
+        at = f"{source}: {key_path((*path, number))}"
         if not isinstance(item, Mapping) or set(item) != {"from_employees", "maximum"}:
             raise InvalidInput(f"{at}: a band has exactly 'from_employees' and 'maximum'")
         start, maximum = item["from_employees"], item["maximum"]
@@ -165,7 +192,7 @@ def to_toml(policy: Policy) -> str:
     lines = ["# incidentctl quota policy: employees -> maximum number of submitters", ""]
     lines += _toml_bands("bands", policy.bands)
     for name, bands in policy.sectors.items():
-        lines += ["", f"[sectors.{_toml_key(name)}]"]
+        lines += ["", f"[sectors.{toml_key(name)}]"]
         lines += _toml_bands("bands", bands)
     return "\n".join(lines) + "\n"
 
@@ -175,35 +202,7 @@ def _toml_bands(key: str, bands: Sequence[Band]) -> list[str]:
     return [f"{key} = [", *rows, "]"]
 
 
-def _toml_key(name: str) -> str:
-    if name.replace("-", "").replace("_", "").isalnum() and name.isascii():
-        return name
-    # A quoted key in plain ASCII, so no character of a name can act on a terminal; TOML
-    # spells characters beyond U+FFFF as \UXXXXXXXX (JSON's surrogate pairs are invalid).
-    escaped = []
-    for char in name:
-        code = ord(char)
-        if char in '"\\':
-            escaped.append("\\" + char)
-        elif 0x20 <= code < 0x7F:
-            escaped.append(char)
-        elif code <= 0xFFFF:
-            escaped.append(f"\\u{code:04x}")
-        else:
-            escaped.append(f"\\U{code:08x}")
-    return '"' + "".join(escaped) + '"'
-
-
 def parse_toml(data: bytes, source: str) -> Policy:
     """A policy file as ``policy load`` reads it."""
-    import tomllib
-
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source}: not UTF-8 text (byte {exc.start})") from exc
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{source}: not valid TOML: {exc}") from exc
+    document, _ = files.toml_document(data, source)
     return from_document(document, source)

@@ -539,16 +539,16 @@ def test_a_portal_admin_may_not_apply_another_organisation(
 
     # Another organisation is, to a portal user, one that does not exist (3), in the same words.
     error = acme("--as", "admin@acme.nl", "apply", path, "--dry-run").failed(3)
-    assert error == f"Error: {path}, line 6: no organisation '2002'"
+    assert error == f"Error: {path}, line 6: no organisation '2002' (at organisations.\"2002\")"
     assert acme("--as", "admin@acme.nl", "apply", path).exit_code == 3
     assert snapshot() == before
     unknown = write(SPEC_EXAMPLE + '\n# Globex\n[organisations."9999"]\nmanager = []\n', "u.toml")
     error = acme("--as", "admin@acme.nl", "apply", unknown).failed(3)
-    assert error == f"Error: {unknown}, line 6: no organisation '9999'"
+    assert error == f"Error: {unknown}, line 6: no organisation '9999' (at organisations.\"9999\")"
 
     # the admin of 2002 may not apply 1001 (the first table) either
     error = acme("--as", "gina@globex.nl", "apply", path).failed(3)
-    assert error == f"Error: {path}, line 1: no organisation '1001'"
+    assert error == f"Error: {path}, line 1: no organisation '1001' (at organisations.\"1001\")"
     assert snapshot() == before
 
 
@@ -559,12 +559,17 @@ def test_a_contact_of_another_organisation_in_the_own_table_is_unknown(
     for email in ("gina@globex.nl", "nobody@globex.nl"):
         path = write(f'[organisations."1001"]\nsubmitter = ["jan@acme.nl", "{email}"]\n')
         error = acme("--as", "admin@acme.nl", "apply", path).failed(3)
-        assert error == f"Error: {path}, line 2: no contact {email} in your organisation"
+        where = '(at organisations."1001".submitter[2])'
+        assert error == f"Error: {path}, line 2: no contact {email} in your organisation {where}"
     assert snapshot() == before
     # The operator keeps the precise answer.
     path = write('[organisations."1001"]\nsubmitter = ["gina@globex.nl"]\n')
     error = acme("apply", path).failed(2)
-    assert error == f"Error: {path}, line 2: gina@globex.nl belongs to organisation 2002, not 1001"
+    where = '(at organisations."1001".submitter[1])'
+    assert (
+        error
+        == f"Error: {path}, line 2: gina@globex.nl belongs to organisation 2002, not 1001 {where}"
+    )
 
 
 @pytest.mark.parametrize("email", ["jan@acme.nl", "nobody@acme.nl"])

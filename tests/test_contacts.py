@@ -7,6 +7,7 @@ import csv
 import getpass
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -382,8 +383,30 @@ def test_list_of_an_empty_store(cli: Cli) -> None:
     assert cli.ok("contacts", "list", "--csv").stdout.splitlines() == [",".join(LISTING_KEYS)]
 
 
-def test_names_with_control_characters_cannot_reach_the_terminal(store: Cli) -> None:
-    store.ok("contacts", "add", "esc@acme.nl", "--org", "1001", "--name", "Evil\x1b[31mRed")
+def test_names_with_control_characters_cannot_reach_the_terminal(
+    store: Cli, db_path: Path, snapshot: Snapshot
+) -> None:
+    before = snapshot()
+    refused = store.fails(
+        INVALID_INPUT,
+        "contacts",
+        "add",
+        "esc@acme.nl",
+        "--org",
+        "1001",
+        "--name",
+        "Evil\x1b[31mRed",
+    )
+    assert "U+001B" in refused.error_lines[0]
+    assert snapshot() == before
+    # A store written before names were checked may hold one: it is shown escaped.
+    store.ok("contacts", "add", "esc@acme.nl", "--org", "1001", "--name", "Evil")
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "UPDATE contacts SET name = 'Evil' || char(27) || '[31mRed' WHERE email = 'esc@acme.nl'"
+        )
+    conn.close()
     assert "\x1b" not in store.ok("contacts", "list").stdout
     assert "\x1b" not in store.ok("contacts", "show", "esc@acme.nl").stdout
     # JSON keeps the value exactly (escaped by the JSON encoder).

@@ -36,7 +36,7 @@ def test_import_adds_contacts_and_reports_counts(store: Cli, tmp_path: Path, db_
     count = len(events(db_path))
     file = write(tmp_path, "email,org,name\nkees@acme.nl,1001,Kees\nlot@globex.nl,2002,Lot\n")
     result = store.json("contacts", "import", file)
-    assert result == {"added": 2, "updated": 0, "unchanged": 0, "revoked": 0}
+    assert result == {"added": 2, "updated": 0, "unchanged": 0, "revoked": 0, "dry_run": False}
     kees = contact(store, "kees@acme.nl")
     assert (kees["org"], kees["name"], kees["active"], kees["portal_admin"]) == (
         "1001",
@@ -153,7 +153,7 @@ def test_import_upserts_existing_contacts_in_any_case(
         "kees@acme.nl,1001,Kees,\n",  # new
     )
     result = store.json("contacts", "import", file)
-    assert result == {"added": 1, "updated": 1, "unchanged": 1, "revoked": 0}
+    assert result == {"added": 1, "updated": 1, "unchanged": 1, "revoked": 0, "dry_run": False}
     jan = contact(store, "jan@acme.nl")
     assert jan["email"] == "jan@acme.nl", "the stored address keeps its case"
     assert (jan["name"], jan["portal_admin"]) == ("Jan van Acme", True)
@@ -177,6 +177,7 @@ def test_importing_the_same_file_twice_changes_nothing(
         "updated": 0,
         "unchanged": 1,
         "revoked": 0,
+        "dry_run": False,
     }
     assert snapshot() == before
 
@@ -194,7 +195,7 @@ def test_deactivating_by_import_revokes_roles(demo: Cli, tmp_path: Path, db_path
     count = len(events(db_path))
     file = write(tmp_path, "email,org,name,active\nanouk@vandijk.nl,1001,Anouk van Dijk,false\n")
     result = demo.json("contacts", "import", file)
-    assert result == {"added": 0, "updated": 1, "unchanged": 0, "revoked": 2}
+    assert result == {"added": 0, "updated": 1, "unchanged": 0, "revoked": 2, "dry_run": False}
     actions = [e["action"] for e in events(db_path)[count:]]
     assert sorted(actions) == ["contact.set", "revoke", "revoke"]
     assert contact(demo, "anouk@vandijk.nl")["roles"] == []
@@ -204,17 +205,31 @@ def test_blank_lines_and_quoted_fields(store: Cli, tmp_path: Path) -> None:
     file = write(
         tmp_path,
         'email,org,name\n\nkees@acme.nl,1001,"Kees, ""de Kaas"""\n\n'
-        'lot@acme.nl,1001,"Lot\nop twee regels"\n\n',
+        'lot@acme.nl,1001,"Lot\top een regel"\n\n',
     )
     assert store.json("contacts", "import", file)["added"] == 2
     assert contact(store, "kees@acme.nl")["name"] == 'Kees, "de Kaas"'
-    assert contact(store, "lot@acme.nl")["name"] == "Lot\nop twee regels"
+    assert contact(store, "lot@acme.nl")["name"] == "Lot\top een regel"
+
+
+def test_a_name_over_two_lines_is_refused_naming_the_line_it_starts_on(
+    store: Cli, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    """A quoted field may hold a line break (the CSV is read right), but a name may not."""
+    file = write(
+        tmp_path, 'email,org,name\nkees@acme.nl,1001,Kees\nlot@acme.nl,1001,"Lot\nop twee"\n'
+    )
+    before = snapshot()
+    error = store.fails(INVALID_INPUT, "contacts", "import", file).error_lines[0]
+    assert f"{file}, line 3: " in error
+    assert "U+000A" in error
+    assert snapshot() == before
 
 
 def test_a_header_only_file_adds_nothing(store: Cli, tmp_path: Path, snapshot: Snapshot) -> None:
     before = snapshot()
     result = store.json("contacts", "import", write(tmp_path, "email,org,name\n"))
-    assert result == {"added": 0, "updated": 0, "unchanged": 0, "revoked": 0}
+    assert result == {"added": 0, "updated": 0, "unchanged": 0, "revoked": 0, "dry_run": False}
     assert snapshot() == before
 
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidentctl import policy as quota_policy
+from incidentctl.domain import check_text
 from incidentctl.errors import InvalidInput
 from incidentctl.policy import Band, Policy
 
@@ -100,6 +101,7 @@ def test_policy_load_json(store: Cli) -> None:
     document = store.json("policy", "load", "-", input="bands = [{from_employees=0, maximum=4}]")
     assert document == {
         "loaded": "<stdin>",
+        "dry_run": False,
         "policy": {"bands": [{"from_employees": 0, "maximum": 4}]},
     }
 
@@ -224,7 +226,20 @@ def test_policy_load_of_a_missing_file_exits_2(store: Cli, tmp_path: Path) -> No
 _bands = st.lists(
     st.tuples(st.integers(1, 10**6), st.integers(0, 10**6)), max_size=5, unique_by=lambda t: t[0]
 ).map(lambda rest: (Band(0, 2), *(Band(start, maximum) for start, maximum in sorted(rest))))
-_sector_names = st.text(min_size=1, max_size=12).filter(lambda name: name.strip() != "")
+
+
+def _acceptable(text: str) -> bool:
+    """Whether a text passes the free-text rule (no control or direction characters)."""
+    try:
+        check_text(text, "sector")
+    except InvalidInput:
+        return False
+    return True
+
+
+_sector_names = st.text(min_size=1, max_size=12).filter(
+    lambda name: name.strip() != "" and _acceptable(name)
+)
 
 
 @given(

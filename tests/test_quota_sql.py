@@ -3,7 +3,6 @@ and the services derive them in Python (incidentctl.policy.derive). They must ag
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incidentctl.domain import Organisation
-from incidentctl.policy import Band, Policy, derive
+from incidentctl.policy import MAX_BANDS, MAX_SECTORS, Band, Policy, derive
 from incidentctl.store import Store
 from incidentctl.store import orgs as org_store
 from incidentctl.store.quota import maximum_sql
@@ -87,12 +86,27 @@ def test_sql_maximum_equals_derive(
             store.close()
 
 
-def test_a_policy_with_one_band_and_no_sectors_is_a_constant(tmp_path: Path) -> None:
+def test_a_policy_of_any_size_binds_no_variable_per_band(tmp_path: Path) -> None:
+    """SQLite allows a few thousand bound variables: the largest policy ``policy load``
+    accepts (every list at MAX_BANDS, MAX_SECTORS sectors) must bind none per band."""
+    bands = tuple(Band(step * 10, step) for step in range(MAX_BANDS))
+    sectors = {f"sector {n}": (*bands[:-1], Band(10**6, n)) for n in range(MAX_SECTORS)}
+    policy = Policy(bands=bands, sectors=sectors)
     store = Store.open(tmp_path / "store.db", create=True)
     try:
-        expression, params = maximum_sql(store.conn, Policy(bands=(Band(0, 4),)))
-        assert "CASE" not in expression
-        assert sqlite3.complete_statement(f"SELECT {expression};")
-        assert list(params.values()) == [4]
+        with store.write() as conn:
+            orgs = [
+                Organisation("a", "A", 5, None, None, None),
+                Organisation("b", "B", 995, "SECTOR 7", None, None),
+                Organisation("c", "C", 2 * 10**6, "sector 499", None, None),
+                Organisation("d", "D", 2 * 10**6, "elsewhere", 3, "r"),
+            ]
+            for org in orgs:
+                org_store.insert(conn, org, "2024-01-01T00:00:00+00:00")
+            expression, params = maximum_sql(conn, policy)
+            assert params == {}
+            actual = dict(conn.execute(f"SELECT o.id, {expression} FROM organisations o"))
+        assert actual == {org.id: derive(policy, org).maximum for org in orgs}
+        assert actual == {"a": 0, "b": 98, "c": 499, "d": 3}
     finally:
         store.close()

@@ -77,6 +77,7 @@ FILES = {
     "move.csv": f"email,org,name\n{B_CONTACT},1001,Gina\n",
     "policy.toml": "bands = [{ from_employees = 0, maximum = 99 }]\n",
     "emails.txt": f"{B_CONTACT}\n",
+    "orgs.csv": f"id,name,employees\n{B_ORG},X,1\n",
 }
 
 
@@ -156,7 +157,11 @@ CASES: dict[str, tuple[Case, ...]] = {
     "settings show": (case("settings", "show"),),
     "settings set": (case("settings", "set", "propagation_delay", "1m"),),
     "org add": (case("org", "add", "3003", "--name", "X", "--employees", "1"),),
-    "org set": (case("org", "set", B_ORG, "--clear-quota", "--reason", "x"),),
+    "org set": (
+        case("org", "set", B_ORG, "--clear-quota", "--reason", "x"),
+        case("org", "set", B_ORG, "--domains", "globex.nl"),
+    ),
+    "org import": (case("org", "import", "{dir}/orgs.csv"),),
     "org list": (case("org", "list", codes=OWN), case("org", "list", "--json", codes=OWN)),
     "org show": (unknown("org", "show", B_ORG), unknown("org", "show", B_ORG, "--json")),
     "contacts add": (

@@ -49,7 +49,7 @@ def apply(
     from incidentctl.services import apply as apply_service
 
     app = state(ctx)
-    data, source = files.read_bytes(file)
+    data, source = files.read_whole(file)
     plan = apply_service.apply(
         app.store(), app.actor, app.clock.now, data, source, prune=prune, dry_run=dry_run
     )

@@ -167,21 +167,39 @@ def set_(
 def import_(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE|-", help="A CSV file, or - for stdin.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the whole file and report; write nothing.")
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Add or update contacts from CSV, all or nothing.
 
-    The header is email,org,name and optionally portal_admin, expert_until, active.
-    Booleans are true/false, 1/0 or yes/no; an empty cell means the default (not a
-    portal admin, active, no certification). The whole file is checked first: any bad
-    line is reported with its number and nothing is written.
+    The header is email,org,name and optionally portal_admin, expert_until, active (a
+    roles column, as 'contacts list --csv' writes, is ignored: roles change through
+    grant, revoke and apply). Booleans are true/false, 1/0 or yes/no; an empty cell
+    means the default (not a portal admin, active, no certification). The whole file is
+    checked first: any bad line is reported with its number and nothing is written.
+    Files from spreadsheets work as saved: the delimiter may be , ; or TAB, and the file
+    must be UTF-8 ("CSV UTF-8" in Excel).
+
+    Examples:
+
+      incidentctl contacts import contacts.csv --dry-run
+
+      incidentctl contacts list --csv | incidentctl --db other.db contacts import -
     """
     from incidentctl import files
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
-    data, source = files.read_bytes(file)
-    result = contact_service.import_csv(app.store(), app.actor, app.clock.now, data, source)
+    store = app.store()
+    stream, source = files.open_binary(file)
+    try:
+        result = contact_service.import_csv(
+            store, app.actor, app.clock.now, files.CsvFile(stream, source), dry_run=dry_run
+        )
+    finally:
+        files.close(stream)
     if json:
         output.emit_json(
             {
@@ -189,13 +207,15 @@ def import_(
                 "updated": result.updated,
                 "unchanged": result.unchanged,
                 "revoked": result.revoked,
+                "dry_run": dry_run,
             }
         )
         return
     output.line(
-        f"Imported {source}: {result.added} added, {result.updated} updated, "
-        f"{result.unchanged} unchanged"
+        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added} added, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
         + (f"; {result.revoked} role(s) revoked by deactivation" if result.revoked else "")
+        + ("; dry run: nothing was written" if dry_run else "")
     )
 
 

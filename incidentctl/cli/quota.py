@@ -177,12 +177,22 @@ def policy_load(
     file: Annotated[
         str, typer.Argument(metavar="FILE|-", help="A TOML policy file, or - for stdin.")
     ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and report it; write nothing.")
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Replace the quota policy with FILE (TOML), after checking all of it. Operator only.
 
     Lowering maxima revokes nobody: organisations above their new maximum are over quota
-    and refuse new non-expert grants until seats free up.
+    and refuse new non-expert grants until seats free up. A policy has at most 100 bands
+    per list and 500 sectors; sector names are at most 100 characters.
+
+    Examples:
+
+      incidentctl policy show > policy.toml
+
+      incidentctl policy load policy.toml --dry-run
     """
     from incidentctl import files
     from incidentctl import policy as quota_policy
@@ -192,12 +202,21 @@ def policy_load(
     app = state(ctx)
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "policy load")
-    data, source = files.read_bytes(file)
-    policy = quota_service.load_policy_file(app.store(), app.actor, app.clock.now, data, source)
+    data, source = files.read_whole(file)
+    policy = quota_service.load_policy_file(
+        app.store(), app.actor, app.clock.now, data, source, dry_run=dry_run
+    )
     if json:
-        output.emit_json({"loaded": source, "policy": quota_policy.to_document(policy)})
+        output.emit_json(
+            {
+                "loaded": source,
+                "dry_run": dry_run,
+                "policy": quota_policy.to_document(policy),
+            }
+        )
         return
     output.line(
-        f"Loaded the quota policy from {source}: {len(policy.bands)} size bands, "
-        f"{len(policy.sectors)} sectors"
+        f"{'Checked' if dry_run else 'Loaded'} the quota policy from {source}: "
+        f"{len(policy.bands)} size bands, {len(policy.sectors)} sectors"
+        + ("; dry run: nothing was written" if dry_run else "")
     )

@@ -16,7 +16,7 @@ from incidentctl.access import (
     submit_permission,
     view_all_permission,
 )
-from incidentctl.domain import Actor, Contact, Role, parse_email
+from incidentctl.domain import Actor, Contact, Role, check_text, parse_email
 from incidentctl.errors import InvalidInput, NotAuthorized
 from incidentctl.services.lookups import (
     ask_portal_admin,
@@ -119,6 +119,8 @@ def submit(store: Store, actor: Actor, now: datetime, subject: str, body: str) -
     user = _portal_user(actor, "incidents submit")
     if not subject.strip():
         raise InvalidInput("the subject may not be empty")
+    check_text(subject, "subject")
+    check_text(body, "body", multiline=True)
     with store.write() as conn:
         contact = require_contact(conn, user.email, actor)
         access = permissions(conn, store, contact, now)

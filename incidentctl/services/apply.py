@@ -4,16 +4,18 @@ like ``terraform plan/apply``: compute the plan, check it, apply all of it or no
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, NoReturn
 
-from incidentctl import applyfile, files
+from incidentctl import applyfile
 from incidentctl.applyfile import OrgSection, Problem
 from incidentctl.domain import Action, Actor, Role
 from incidentctl.errors import (
     NOT_AUTHORIZED,
     NOT_FOUND,
+    QUOTA_EXCEEDED,
     IncidentctlError,
     InvalidInput,
     NotAuthorized,
@@ -108,7 +110,7 @@ def _plan(
         try:
             org = require_org(conn, section.org_id, actor)
         except NotFound as exc:  # another organisation reads, to a portal user, as unknown
-            problems.append(Problem(section.line, exc.message, exc.exit_code))
+            problems.append(Problem(section.line, section.path, exc.message, exc.exit_code))
             continue
         for role, entries in section.roles.items():
             desired: dict[int, str] = {}
@@ -116,12 +118,13 @@ def _plan(
                 try:
                     contact = require_contact(conn, entry.email, actor)
                 except NotFound as exc:
-                    problems.append(Problem(entry.line, exc.message, exc.exit_code))
+                    problems.append(Problem(entry.line, entry.path, exc.message, exc.exit_code))
                     continue
                 if contact.org_id != org.id:
                     problems.append(
                         Problem(
                             entry.line,
+                            entry.path,
                             f"{contact.email} belongs to organisation {contact.org_id}, "
                             f"not {org.id}",
                             InvalidInput.exit_code,
@@ -131,6 +134,7 @@ def _plan(
                     problems.append(
                         Problem(
                             entry.line,
+                            entry.path,
                             f"{contact.email} is inactive and cannot hold a role",
                             InvalidInput.exit_code,
                         )
@@ -151,12 +155,16 @@ def _plan(
 
 
 def _refuse(problems: list[Problem], source: str) -> None:
-    """Raise the most fundamental problem (lowest exit code, then first line)."""
-    first = min(problems, key=lambda p: (p.exit_code, p.line))
+    """Raise the most fundamental problem (lowest exit code, then the first in the file)."""
+    order = {id(problem): number for number, problem in enumerate(problems)}
+    first = min(
+        problems,
+        key=lambda p: (p.exit_code, p.line if p.line is not None else sys.maxsize, order[id(p)]),
+    )
     others = len(problems) - 1
     error = _ERRORS.get(first.exit_code, InvalidInput)
     raise error(
-        files.at_line(source, first.line, first.message),
+        first.describe(source),
         hint=(f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
         + "nothing was written",
     )
@@ -171,7 +179,7 @@ def _refuse_quota(
 ) -> NoReturn:
     """Raise the quota refusal of a step, naming the table of the first refused organisation."""
     refused = next((row.org for row in role_service.results(conn) if row.status == "refused"), None)
-    line = next((s.line for s in sections if s.org_id == refused), None)
+    section = next((s for s in sections if s.org_id == refused), None)
     message = refusal or "quota exceeded"
     hint = (
         "list fewer submitters in the file, or ask the operator to raise the maximum"
@@ -179,7 +187,9 @@ def _refuse_quota(
         else "to swap holders in a full quota, apply with --prune (it revokes the holders "
         "the file does not list), or ask the operator to raise the maximum"
     )
-    raise QuotaExceeded(
-        files.at_line(source, line, message) if line is not None else f"{source}: {message}",
-        hint=f"{hint}; nothing was written",
+    where = (
+        Problem(section.line, section.path, message, QUOTA_EXCEEDED).describe(source)
+        if section is not None
+        else f"{source}: {message}"
     )
+    raise QuotaExceeded(where, hint=f"{hint}; nothing was written")

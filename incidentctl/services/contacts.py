@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from incidentctl import files, timeutil
 from incidentctl.domain import (
     Actor,
     Contact,
+    Organisation,
     Role,
     RoleChange,
+    email_in_domains,
     last_admin_leaving,
     parse_email,
     parse_name,
@@ -21,6 +24,7 @@ from incidentctl.domain import (
 )
 from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
 from incidentctl.services import roles as role_service
+from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import (
     ask_portal_admin,
     require_contact,
@@ -29,6 +33,7 @@ from incidentctl.services.lookups import (
 )
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
+from incidentctl.store import imports as import_store
 from incidentctl.store import roles as role_store
 from incidentctl.store.contacts import ListingForm
 
@@ -167,10 +172,13 @@ def add(
         expert_until=expert_until,
     )
     with store.write() as conn:
-        require_org(conn, contact.org_id, actor)
+        org = require_org(conn, contact.org_id, actor)
         _authorize_change(
             actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)), conn
         )
+        # Checked before the address is looked up: an address outside the domains gets one
+        # answer, whoever holds it.
+        _require_domain(actor, org, contact.email)
         existing = contact_store.get_by_email(conn, contact.email)
         if existing is not None and not actor.sees_org(existing.org_id):
             # Addresses are unique across the portal, so that much cannot be hidden; whose
@@ -255,8 +263,11 @@ def move(store: Store, actor: Actor, now: datetime, email: str, org_id: str, rea
 
 # --- import -----------------------------------------------------------------------------
 
-IMPORT_COLUMNS = ("email", "org", "name", "portal_admin", "expert_until", "active")
+IMPORT_COLUMNS = ("email", "org", "name", "portal_admin", "expert_until", "active", "roles")
 _REQUIRED_COLUMNS = ("email", "org", "name")
+# ``contacts list --csv`` writes the roles too; an import reads them as what they are, a
+# listing, and leaves roles to grant, revoke and apply (so export → import round-trips).
+_IGNORED_COLUMNS = ("roles",)
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -269,6 +280,31 @@ class ImportRow(NamedTuple):
     org_id: str
     name: str
     patch: ContactPatch
+
+    def staged(self) -> import_store.ContactRow:
+        patch = self.patch
+        return (
+            self.line,
+            self.email,
+            self.org_id,
+            self.name,
+            None if patch.portal_admin is None else int(patch.portal_admin),
+            None if patch.active is None else int(patch.active),
+            patch.expert_until.isoformat() if patch.expert_until else None,
+            int(patch.set_expert_until),
+        )
+
+    @classmethod
+    def from_staged(cls, row: import_store.ContactRow) -> ImportRow:
+        line, email, org_id, name, admin, active, expert, expert_given = row
+        patch = ContactPatch(
+            name=name,
+            portal_admin=None if admin is None else bool(admin),
+            active=None if active is None else bool(active),
+            expert_until=date.fromisoformat(expert) if expert else None,
+            set_expert_until=bool(expert_given),
+        )
+        return cls(line=line, email=email, org_id=org_id, name=name, patch=patch)
 
 
 class ImportResult(NamedTuple):
@@ -289,66 +325,11 @@ def _boolean(text: str, default: bool, where: str) -> bool:
     raise InvalidInput(f"{where}: {text!r} is not true/false, 1/0 or yes/no")
 
 
-def parse_contacts_csv(data: bytes, source: str) -> list[ImportRow]:
-    """Every row of a contacts CSV, validated in full before anything is written."""
-    import csv
-    import io
-
-    text = files.decode(data, source)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise InvalidInput(
-            files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
-        ) from exc
-    if header is None:
-        raise InvalidInput(f"{source}: the file is empty", hint=_header_hint())
-    columns = [column.strip().lower() for column in header]
-    for column in columns:
-        if column not in IMPORT_COLUMNS:
-            raise InvalidInput(
-                files.at_line(source, 1, f"unknown column {column!r}"), hint=_header_hint()
-            )
-        if columns.count(column) > 1:
-            raise InvalidInput(files.at_line(source, 1, f"column {column!r} appears twice"))
-    missing = [column for column in _REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise InvalidInput(
-            files.at_line(source, 1, f"missing column {missing[0]!r}"), hint=_header_hint()
-        )
-    rows: list[ImportRow] = []
-    first_line: dict[str, int] = {}
-    while True:
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            where = files.at_line(source, reader.line_num, f"malformed CSV ({exc})")
-            raise InvalidInput(where) from exc
-        if record is None:
-            break
-        line = reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        if len(record) != len(columns):
-            raise InvalidInput(
-                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
-            )
-        row = _import_row(dict(zip(columns, record, strict=True)), line, source)
-        key = row.email.lower()
-        if key in first_line:
-            raise InvalidInput(
-                files.at_line(
-                    source, line, f"{row.email} is listed twice (first on line {first_line[key]})"
-                )
-            )
-        first_line[key] = line
-        rows.append(row)
-    return rows
-
-
 def _header_hint() -> str:
-    return "the header is email,org,name and optionally portal_admin, expert_until, active"
+    return (
+        "the header is email,org,name and optionally portal_admin, expert_until, active "
+        "(and roles, which is ignored)"
+    )
 
 
 def _import_row(fields: dict[str, str], line: int, source: str) -> ImportRow:
@@ -374,34 +355,91 @@ def _import_row(fields: dict[str, str], line: int, source: str) -> ImportRow:
     return ImportRow(line=line, email=email, org_id=org_id, name=name, patch=patch)
 
 
-def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: str) -> ImportResult:
-    """``contacts import``: upsert every row in one transaction, or nothing at all."""
-    rows = parse_contacts_csv(data, source)
+def parse_contacts_csv(csv_file: files.CsvFile) -> Iterator[ImportRow]:
+    """The rows of a contacts CSV, each validated as it is read (the header first)."""
+    source = csv_file.source
+    columns = files.csv_columns(csv_file, IMPORT_COLUMNS, _REQUIRED_COLUMNS, _header_hint())
+    for line, record in csv_file:
+        if len(record) != len(columns):
+            raise InvalidInput(
+                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
+            )
+        fields = dict(zip(columns, record, strict=True))
+        for ignored in _IGNORED_COLUMNS:
+            fields.pop(ignored, None)
+        yield _import_row(fields, line, source)
+
+
+def _stage(conn: Any, csv_file: files.CsvFile, progress: Callable[[int], None] | None) -> None:
+    """Validate and stage every row; the first problem by line is raised: a bad row, or a
+    row whose address an earlier row already listed."""
+    import_store.start_contacts(conn)
+    source = csv_file.source
+
+    def repeated(row: import_store.ContactRow, first: int) -> InvalidInput:
+        return InvalidInput(
+            files.at_line(source, row[0], f"{row[1]} is listed twice (first on line {first})")
+        )
+
+    staged = (row.staged() for row in parse_contacts_csv(csv_file))
+    stage_rows(staged, partial(import_store.stage_contacts, conn), repeated, progress)
+
+
+def import_csv(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    csv_file: files.CsvFile,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """``contacts import``: upsert every row in one transaction, or nothing at all.
+
+    The file is read and staged first, without the write lock (stdin may be slow); then
+    one ``BEGIN IMMEDIATE`` transaction applies the staged rows, or (``dry_run``) applies
+    them and rolls back, so a dry run reports exactly what a real run would do.
+    ``progress`` is told the number of rows of each chunk read.
+    """
+    if actor.contact is not None:  # refused before a slow stdin is read
+        with store.read() as conn:
+            require_portal_admin(conn, actor, "change contacts")
+    _stage(store.conn, csv_file, progress)
+    source = csv_file.source
     added = updated = unchanged = revoked = 0
-    with store.write() as conn:
-        known_orgs: set[str] = set()
-        for row in rows:
+    transaction = store.trial() if dry_run else store.write()
+    at = timeutil.to_iso(now)
+    with transaction as conn:
+        orgs: dict[str, Organisation] = {}
+        # New contacts are written a run at a time (the rows between two existing ones), in
+        # two statements, so their events keep the file's order with the updates between.
+        new_run: list[int] = []
+
+        def add_new_run() -> None:
+            if new_run:
+                import_store.add_staged_contacts(
+                    conn, new_run[0], new_run[-1], at=at, actor=actor.name
+                )
+                new_run.clear()
+
+        for staged in import_store.staged_contacts(conn):
+            row = ImportRow.from_staged(staged)
             try:
                 _authorize_change(actor, row.org_id, row.patch, conn)
-                if row.org_id not in known_orgs:
-                    require_org(conn, row.org_id)
-                    known_orgs.add(row.org_id)
+                org = orgs.get(row.org_id)
+                if org is None:
+                    org = orgs[row.org_id] = require_org(conn, row.org_id, actor)
             except (NotFound, NotAuthorized) as exc:
                 raise type(exc)(files.at_line(source, row.line, exc.message), exc.hint) from exc
             existing = contact_store.get_by_email(conn, row.email)
             if existing is None:
-                contact = Contact(
-                    id=0,
-                    email=row.email,
-                    org_id=row.org_id,
-                    name=row.name,
-                    active=True,
-                    portal_admin=False,
-                    expert_until=None,
-                )
-                create(conn, actor, now, row.patch.applied_to(contact))
+                _require_domain(actor, org, row.email, files.at_line(source, row.line, ""))
+                if not new_run:
+                    new_run.append(row.line)
+                new_run[1:] = [row.line]  # [first line, last line] of the run
                 added += 1
                 continue
+            add_new_run()
             if existing.org_id != row.org_id and actor.contact is not None:
                 # As contacts add: the address is taken, and whose it is stays unsaid.
                 raise InvalidInput(
@@ -428,7 +466,21 @@ def import_csv(store: Store, actor: Actor, now: datetime, data: bytes, source: s
             else:
                 updated += 1
             revoked += len(changes)
+        add_new_run()
     return ImportResult(added=added, updated=updated, unchanged=unchanged, revoked=revoked)
+
+
+def _require_domain(actor: Actor, org: Organisation, email: str, where: str = "") -> None:
+    """A portal admin adds only addresses in its organisation's e-mail domains, when it has
+    any (docs/concepts.md, "E-mail domains"); the operator adds any address."""
+    if actor.contact is None or email_in_domains(email, org.domains):
+        return
+    raise NotAuthorized(
+        f"{where}{email} is not in the e-mail domains of organisation {org.id}",
+        hint=f"addresses of organisation {org.id} end in: "
+        + ", ".join(f"@{domain}" for domain in org.domains)
+        + "; nothing was written (the operator can add other addresses)",
+    )
 
 
 # --- reading ----------------------------------------------------------------------------

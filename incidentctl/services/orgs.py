@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
-from incidentctl import timeutil
+from incidentctl import files, timeutil
 from incidentctl.domain import (
     COUNT_HINT,
     LARGEST_COUNT,
+    SECTOR_LENGTH,
     Actor,
     Organisation,
+    check_text,
+    parse_domains,
     parse_employees,
     parse_name,
     parse_org_id,
@@ -19,17 +24,19 @@ from incidentctl.domain import (
     shown_org,
 )
 from incidentctl.errors import InvalidInput
+from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import require_org
 from incidentctl.services.quota import QuotaStatus, load_policy, status_of
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
+from incidentctl.store import imports as import_store
 from incidentctl.store import orgs as org_store
 
 
 def _sector(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    return parse_name(text, "sector").strip()
+    return parse_name(text, "sector", longest=SECTOR_LENGTH).strip()
 
 
 def _fields(org: Organisation) -> dict[str, Any]:
@@ -93,10 +100,15 @@ def update(
     quota: int | None = None,
     reason: str | None = None,
     clear_quota: bool = False,
+    domains: str | None = None,
 ) -> tuple[Organisation, Organisation]:
     """``org set``: (before, after). ``sector=""`` clears the sector; ``quota`` with a
-    ``reason`` sets the operator's override of the maximum, ``clear_quota`` removes it."""
+    ``reason`` sets the operator's override of the maximum, ``clear_quota`` removes it;
+    ``domains`` (``a.nl,b.nl``) replaces the e-mail domains, ``""`` removes them."""
     require_operator(actor, "org set")
+    if reason is not None:
+        check_text(reason, "reason")
+    new_domains = parse_domains(domains) if domains is not None else None
     if quota is not None and clear_quota:
         raise InvalidInput("--quota and --clear-quota exclude each other")
     if quota is not None:
@@ -124,21 +136,149 @@ def update(
             after = after._replace(quota_override=quota, quota_override_reason=reason)
         if clear_quota:
             after = after._replace(quota_override=None, quota_override_reason=None)
+        if new_domains is not None:
+            after = after._replace(domains=new_domains)
         if after != before:
-            old, new = _fields(before), _fields(after)
-            changed = [key for key in old if old[key] != new[key]]
-            org_store.update(conn, after)
-            audit.append(
-                conn,
-                at=timeutil.to_iso(now),
-                actor=actor.name,
-                action="org.set",
-                org=before.id,
-                before={key: old[key] for key in changed},
-                after={key: new[key] for key in changed},
-                reason=reason,
-            )
+            change(conn, actor, now, before, after, reason)
     return before, after
+
+
+def change(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    now: datetime,
+    before: Organisation,
+    after: Organisation,
+    reason: str | None,
+) -> None:
+    """Write a changed organisation and its ``org.set`` event (the changed fields only),
+    inside the caller's transaction."""
+    old, new = _fields(before), _fields(after)
+    changed = [key for key in old if old[key] != new[key]]
+    org_store.update(conn, after)
+    audit.append(
+        conn,
+        at=timeutil.to_iso(now),
+        actor=actor.name,
+        action="org.set",
+        org=before.id,
+        before={key: old[key] for key in changed},
+        after={key: new[key] for key in changed},
+        reason=reason,
+    )
+
+
+# --- import -----------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("id", "name", "employees", "sector", "domains")
+_REQUIRED_COLUMNS = ("id", "name", "employees")
+_HEADER_HINT = "the header is id,name,employees and optionally sector, domains"
+
+
+class ImportResult(NamedTuple):
+    added: int
+    updated: int
+    unchanged: int
+
+
+def _employees(text: str) -> int:
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise InvalidInput(f"employees must be a whole number from 0, got {text!r}")
+    return parse_employees(int(text.strip()))
+
+
+def _import_row(fields: dict[str, str], line: int, source: str) -> import_store.OrgRow:
+    try:
+        domains = parse_domains(fields["domains"]) if "domains" in fields else ()
+        return (
+            line,
+            parse_org_id(fields["id"]),
+            parse_name(fields["name"]),
+            _employees(fields["employees"]),
+            _sector(fields.get("sector")),
+            int("sector" in fields),
+            " ".join(domains) or None,
+            int("domains" in fields),
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(files.at_line(source, line, exc.message), hint=exc.hint) from exc
+
+
+def parse_orgs_csv(csv_file: files.CsvFile) -> Iterator[import_store.OrgRow]:
+    """The rows of an organisations CSV, each validated as it is read (the header first)."""
+    source = csv_file.source
+    columns = files.csv_columns(csv_file, IMPORT_COLUMNS, _REQUIRED_COLUMNS, _HEADER_HINT)
+    for line, record in csv_file:
+        if len(record) != len(columns):
+            raise InvalidInput(
+                files.at_line(source, line, f"{len(record)} fields, the header has {len(columns)}")
+            )
+        yield _import_row(dict(zip(columns, record, strict=True)), line, source)
+
+
+def import_csv(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    csv_file: files.CsvFile,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """``org import``: add new organisations and update existing ones (only the columns the
+    file has), audited as ``org.add``/``org.set``, all in one transaction or nothing.
+
+    Like ``contacts import``, the file is read and staged first, without the write lock;
+    ``dry_run`` applies the staged rows in a transaction that is rolled back.
+    """
+    require_operator(actor, "org import")
+    source = csv_file.source
+    import_store.start_orgs(store.conn)
+
+    def repeated(row: import_store.OrgRow, first: int) -> InvalidInput:
+        return InvalidInput(
+            files.at_line(
+                source, row[0], f"organisation {row[1]} is listed twice (first on line {first})"
+            )
+        )
+
+    stage_rows(
+        parse_orgs_csv(csv_file), partial(import_store.stage_orgs, store.conn), repeated, progress
+    )
+    added = updated = unchanged = 0
+    transaction = store.trial() if dry_run else store.write()
+    with transaction as conn:
+        for staged in import_store.staged_orgs(conn):
+            _, org_id, name, employees, sector, sector_given, domains, domains_given = staged
+            existing = org_store.get(conn, org_id)
+            if existing is None:
+                create(
+                    conn,
+                    actor,
+                    now,
+                    Organisation(
+                        id=org_id,
+                        name=name,
+                        employees=employees,
+                        sector=sector,
+                        quota_override=None,
+                        quota_override_reason=None,
+                        domains=tuple(domains.split()) if domains else (),
+                    ),
+                )
+                added += 1
+                continue
+            after = existing._replace(name=name, employees=employees)
+            if sector_given:
+                after = after._replace(sector=sector)
+            if domains_given:
+                after = after._replace(domains=tuple(domains.split()) if domains else ())
+            if after == existing:
+                unchanged += 1
+            else:
+                change(conn, actor, now, existing, after, None)
+                updated += 1
+    return ImportResult(added=added, updated=updated, unchanged=unchanged)
 
 
 class OrgOverview(NamedTuple):

@@ -94,11 +94,14 @@ def show_policy(store: Store, actor: Actor) -> tuple[quota_policy.Policy, bool]:
 
 
 def load_policy_file(
-    store: Store, actor: Actor, now: datetime, data: bytes, source: str
+    store: Store, actor: Actor, now: datetime, data: bytes, source: str, *, dry_run: bool = False
 ) -> quota_policy.Policy:
-    """``policy load FILE``: validate the whole file, then store it (audited)."""
+    """``policy load FILE``: validate the whole file, then store it (audited); with
+    ``dry_run`` only validate it."""
     require_operator(actor, "policy load")
     new = quota_policy.parse_toml(data, source)
+    if dry_run:
+        return new
     from incidentctl.store import audit
 
     with store.write() as conn:

@@ -22,6 +22,7 @@ from incidentctl.domain import (
     Contact,
     Role,
     Settings,
+    check_text,
     is_valid_email,
 )
 from incidentctl.errors import INVALID_INPUT, QUOTA_EXCEEDED
@@ -73,6 +74,8 @@ def change(
     progress: Progress | None = None,
 ) -> BatchOutcome:
     """``grant``/``revoke``: plan the whole batch, then apply all of it or nothing."""
+    if reason is not None:
+        check_text(reason, "reason")
     settings = store.settings
     # A dry run only reads: a snapshot is enough and it blocks nobody.
     transaction = store.read() if dry_run else store.write()

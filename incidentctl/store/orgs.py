@@ -8,7 +8,7 @@ from typing import Any
 
 from incidentctl.domain import Organisation
 
-_COLUMNS = "id, name, employees, sector, quota_override, quota_override_reason"
+_COLUMNS = "id, name, employees, sector, quota_override, quota_override_reason, domains"
 
 
 def _organisation(row: tuple[Any, ...]) -> Organisation:
@@ -19,7 +19,12 @@ def _organisation(row: tuple[Any, ...]) -> Organisation:
         sector=row[3],
         quota_override=row[4],
         quota_override_reason=row[5],
+        domains=tuple(row[6].split()) if row[6] else (),
     )
+
+
+def _domains(org: Organisation) -> str | None:
+    return " ".join(org.domains) or None
 
 
 def get(conn: sqlite3.Connection, org_id: str) -> Organisation | None:
@@ -38,7 +43,7 @@ def iter_all(conn: sqlite3.Connection, only: str | None = None) -> Iterator[Orga
 
 def insert(conn: sqlite3.Connection, org: Organisation, created_at: str) -> None:
     conn.execute(
-        f"INSERT INTO organisations ({_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO organisations ({_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             org.id,
             org.name,
@@ -46,6 +51,7 @@ def insert(conn: sqlite3.Connection, org: Organisation, created_at: str) -> None
             org.sector,
             org.quota_override,
             org.quota_override_reason,
+            _domains(org),
             created_at,
         ),
     )
@@ -54,13 +60,14 @@ def insert(conn: sqlite3.Connection, org: Organisation, created_at: str) -> None
 def update(conn: sqlite3.Connection, org: Organisation) -> None:
     conn.execute(
         "UPDATE organisations SET name = ?, employees = ?, sector = ?, quota_override = ?, "
-        "quota_override_reason = ? WHERE id = ?",
+        "quota_override_reason = ?, domains = ? WHERE id = ?",
         (
             org.name,
             org.employees,
             org.sector,
             org.quota_override,
             org.quota_override_reason,
+            _domains(org),
             org.id,
         ),
     )

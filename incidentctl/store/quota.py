@@ -7,7 +7,6 @@ organisation; tests/test_quota_sql.py checks that property.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from typing import Any
 
 from incidentctl.policy import DEFAULT_POLICY, Band, Policy
@@ -48,35 +47,46 @@ def maximum_sql(conn: sqlite3.Connection, policy: Policy) -> tuple[str, dict[str
     """(SQL expression, parameters) for the maximum of the organisation row aliased ``o``:
     its override, else the band of its size among its sector's bands or the general ones.
 
-    Sector names match as :meth:`Policy.bands_for` decides (any case, Unicode-aware), so
-    the store's distinct sector values are mapped here, in Python: there are few of them.
+    The policy is evaluated from two temporary tables, whatever its size, so no statement
+    binds a variable per band (SQLite allows a few thousand): ``temp.quota_bands`` holds the
+    general bands and those of the sectors organisations have, ``temp.quota_sectors`` maps
+    each stored sector to the policy sector that applies. Sector names match as
+    :meth:`Policy.bands_for` decides (any case, Unicode-aware), so that mapping is made here,
+    in Python, once per distinct stored sector. Each organisation's maximum is then one probe
+    of the bands' primary key.
     """
-    params: dict[str, Any] = {}
-    sector_cases = []
-    stored = [s for (s,) in conn.execute("SELECT DISTINCT sector FROM organisations")]
-    for number, (name, bands) in enumerate(policy.sectors.items()):
-        matching = [s for s in stored if s is not None and policy.bands_for(s)[0] == name]
-        if not matching:
-            continue
-        names = []
-        for index, sector in enumerate(matching):
-            params[f"s{number}_{index}"] = sector
-            names.append(f":s{number}_{index}")
-        case = _bands_case(bands, f"s{number}b", params)
-        sector_cases.append(f"WHEN o.sector IN ({', '.join(names)}) THEN {case}")
-    general = _bands_case(policy.bands, "b", params)
-    by_policy = f"CASE {' '.join(sector_cases)} ELSE {general} END" if sector_cases else general
-    return f"coalesce(o.quota_override, {by_policy})", params
-
-
-def _bands_case(bands: Sequence[Band], prefix: str, params: dict[str, Any]) -> str:
-    """The maximum of the largest band whose start the organisation's size reaches."""
-    whens = []
-    for index in range(len(bands) - 1, 0, -1):
-        params[f"{prefix}{index}f"] = bands[index].from_employees
-        params[f"{prefix}{index}m"] = bands[index].maximum
-        whens.append(f"WHEN o.employees >= :{prefix}{index}f THEN :{prefix}{index}m")
-    params[f"{prefix}0m"] = bands[0].maximum
-    if not whens:
-        return f":{prefix}0m"
-    return f"CASE {' '.join(whens)} ELSE :{prefix}0m END"
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS quota_bands (sector TEXT NOT NULL, "
+        "from_employees INTEGER NOT NULL, maximum INTEGER NOT NULL, "
+        "PRIMARY KEY (sector, from_employees)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS quota_sectors "
+        "(stored TEXT PRIMARY KEY, sector TEXT NOT NULL) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM temp.quota_bands")
+    conn.execute("DELETE FROM temp.quota_sectors")
+    by_folded: dict[str, str] = {}
+    for name in policy.sectors:
+        by_folded.setdefault(name.casefold(), name)
+    mapping = []
+    if by_folded:
+        for (stored,) in conn.execute(
+            "SELECT DISTINCT sector FROM organisations WHERE sector IS NOT NULL"
+        ):
+            sector = by_folded.get(stored.casefold())
+            if sector is not None:
+                mapping.append((stored, sector))
+    conn.executemany("INSERT INTO temp.quota_sectors (stored, sector) VALUES (?, ?)", mapping)
+    rows = [(_GENERAL, band.from_employees, band.maximum) for band in policy.bands]
+    for name in sorted({name for _, name in mapping}):
+        rows += [(name, band.from_employees, band.maximum) for band in policy.sectors[name]]
+    conn.executemany(
+        "INSERT INTO temp.quota_bands (sector, from_employees, maximum) VALUES (?, ?, ?)", rows
+    )
+    by_policy = (
+        "(SELECT b.maximum FROM temp.quota_bands b WHERE b.sector = coalesce("
+        "(SELECT s.sector FROM temp.quota_sectors s WHERE s.stored = o.sector), '') "
+        "AND b.from_employees <= o.employees ORDER BY b.from_employees DESC LIMIT 1)"
+    )
+    return f"coalesce(o.quota_override, {by_policy})", {}
