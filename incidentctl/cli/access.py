@@ -248,74 +248,82 @@ def readiness(
 ) -> None:
     """Before the enforcement date: organisations where nobody will be able to submit, and
     contacts who submitted recently but hold no submitter role."""
-    from incidentctl.domain import Role
     from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 
     one_form(csv, json)
     app = state(ctx)
     report = access_service.readiness(app.store(), app.actor, app.clock.now, days)
-    if json:
-        output.emit_json(
-            {
-                "enforcement_date": timeutil.to_iso(report.enforcement_date),
-                "before_enforcement": report.before_enforcement,
-                "days": report.days,
-                "organisations_without_submitter": [
-                    {"org": org_id, "name": name}
-                    for org_id, name in report.organisations_without_submitter
-                ],
-                "contacts_without_role": [
-                    {"email": email, "org": org_id, "last_submitted": last}
-                    for email, org_id, last in report.contacts_without_role
-                ],
-            }
-        )
-        return
-    if csv:
-        output.write_csv(
-            READINESS_COLUMNS,
-            output.csv_rows(
-                [
-                    *(
-                        ("no_submitter", org_id, name, None, None)
-                        for org_id, name in report.organisations_without_submitter
-                    ),
-                    *(
-                        ("no_role", org_id, None, email, last)
-                        for email, org_id, last in report.contacts_without_role
-                    ),
-                ]
-            ),
-        )
-        return
-    clock_notice(app)
-    when = show_time(app, report.enforcement_date)
-    submitter = Role.SUBMITTER.label
+    if not (json or csv):
+        clock_notice(app)
     with paging():
-        if report.before_enforcement:
-            output.line(
-                f"From {when} only contacts with the {submitter} role may submit incidents."
-            )
+        if json:
+            _readiness_json(report)
+        elif csv:
+            _readiness_csv(report)
         else:
-            output.line(f"The enforcement date ({when}) has passed: this is who cannot submit now.")
-        output.line()
-        if report.organisations_without_submitter:
-            # Headings as lines of their own, also when piped: this report has two tables.
-            output.line(f"Organisations where nobody holds the {submitter} role:")
-            output.table(["Org", "Name"], report.organisations_without_submitter)
-        else:
-            output.line("Every organisation has at least one submitter.")
-        output.line()
-        if report.contacts_without_role:
-            local = timeutil.LocalTimes(app.store().settings.timezone)
-            output.line(f"Contacts who submitted in the last {report.days} days without the role:")
-            output.table(
-                ["E-mail", "Org", "Last submitted"],
-                (
-                    [email, org_id, local(last)]
+            _readiness_text(app, report)
+
+
+def _readiness_json(report: "access_service.Readiness") -> None:
+    output.emit_json(
+        {
+            "enforcement_date": timeutil.to_iso(report.enforcement_date),
+            "before_enforcement": report.before_enforcement,
+            "days": report.days,
+            "organisations_without_submitter": [
+                {"org": org_id, "name": name}
+                for org_id, name in report.organisations_without_submitter
+            ],
+            "contacts_without_role": [
+                {"email": email, "org": org_id, "last_submitted": last}
+                for email, org_id, last in report.contacts_without_role
+            ],
+        }
+    )
+
+
+def _readiness_csv(report: "access_service.Readiness") -> None:
+    output.write_csv(
+        READINESS_COLUMNS,
+        output.csv_rows(
+            [
+                *(
+                    ("no_submitter", org_id, name, None, None)
+                    for org_id, name in report.organisations_without_submitter
+                ),
+                *(
+                    ("no_role", org_id, None, email, last)
                     for email, org_id, last in report.contacts_without_role
                 ),
-            )
-        else:
-            output.line(f"Nobody without the role submitted in the last {report.days} days.")
+            ]
+        ),
+    )
+
+
+def _readiness_text(app: AppState, report: "access_service.Readiness") -> None:
+    from incidentctl.domain import Role
+
+    when = show_time(app, report.enforcement_date)
+    submitter = Role.SUBMITTER.label
+    if report.before_enforcement:
+        output.line(f"From {when} only contacts with the {submitter} role may submit incidents.")
+    else:
+        output.line(f"The enforcement date ({when}) has passed: this is who cannot submit now.")
+    output.line()
+    if report.organisations_without_submitter:
+        # Headings as lines of their own, also when piped: this report has two tables.
+        output.line(f"Organisations where nobody holds the {submitter} role:")
+        output.table(["Org", "Name"], report.organisations_without_submitter)
+    else:
+        output.line("Every organisation has at least one submitter.")
+    output.line()
+    if report.contacts_without_role:
+        local = timeutil.LocalTimes(app.store().settings.timezone)
+        output.line(f"Contacts who submitted in the last {report.days} days without the role:")
+        output.table(
+            ["E-mail", "Org", "Last submitted"],
+            ([email, org_id, local(last)] for email, org_id, last in report.contacts_without_role),
+        )
+    else:
+        output.line(f"Nobody without the role submitted in the last {report.days} days.")
