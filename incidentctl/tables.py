@@ -1,11 +1,11 @@
 """Tables for people, and the plain rows scripts read (docs/concepts.md, "Output").
 
 In a terminal a table is fitted to the width: columns keep their natural width when they
-can, and the widest ones are narrowed, their cells wrapped onto more lines, when they
-cannot. When even that would leave columns too narrow to read, every row becomes a block of
-``field: value`` lines instead (like psql's expanded display). Nothing is ever cut off or left
-out. Column widths are decided from the first chunk of rows, so a million rows stream in
-constant memory; a later, wider value wraps within its column.
+can; when they cannot, headers wrap at their spaces, then values wrap onto more lines (at
+spaces; :func:`fit` says how the widths are chosen). When even that would break words, every
+row becomes a block of ``field: value`` lines instead (like psql's expanded display). Nothing
+is ever cut off or left out. Column widths are decided from the first chunk of rows, so a
+million rows stream in constant memory; a later, wider value wraps within its column.
 
 When stdout is not a terminal the same rows are written as tab-separated lines: one header
 line, one line per row, no padding, no wrapping. Cells arrive here already made printable
