@@ -13,7 +13,6 @@ import errno
 import functools
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -26,8 +25,15 @@ if TYPE_CHECKING:
 # C0 and C1 control characters, and the Unicode bidirectional embeddings, overrides and
 # isolates, which can make a terminal show text in another order than it is stored
 # ("Trojan Source"): none of them reaches a terminal raw.
+# Compiled on first use: every command imports this module, few print anything escaped.
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+
+
+@functools.cache
+def _control() -> re.Pattern[str]:
+    return re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+
+
 _JSON_CHUNK = 1000
 PROGRESS_THRESHOLD = 1000
 """Batches of at least this many rows show a progress bar (when stderr is a terminal)."""
@@ -58,6 +64,8 @@ def terminal_width() -> int | None:
 
 def screen_columns() -> int:
     """The terminal's width: $COLUMNS, else what the terminal says, else 80."""
+    import shutil
+
     return shutil.get_terminal_size((80, 24)).columns or 80
 
 
@@ -83,9 +91,10 @@ def printable(value: object) -> str:
     if value is False:
         return "no"
     text = str(value)
-    if _CONTROL.search(text) is None:
+    control = _control()
+    if control.search(text) is None:
         return text
-    return _CONTROL.sub(_escape, text)
+    return control.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -266,7 +275,7 @@ def console(stderr: bool = False) -> Console:
 
 def _printable_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[str]]:
     """Every cell as :func:`printable` text; a row of plain text passes with one check."""
-    search = _CONTROL.search
+    search = _control().search
     for row in rows:
         cells = [value if type(value) is str else printable(value) for value in row]
         if search("".join(cells)) is not None:

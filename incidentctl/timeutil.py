@@ -149,13 +149,23 @@ def format_local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
-_STORED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", re.ASCII)
-
-
 def is_stored_time(value: object) -> bool:
     """Whether ``value`` is a time as :func:`to_iso` writes it (in the audit log's
     before/after values, the settings), so that people can be shown it in local time."""
-    return isinstance(value, str) and _STORED.fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and len(value) == 25
+        and value.endswith("+00:00")
+        and value[4] == value[7] == "-"
+        and value[10] == "T"
+        and value[13] == value[16] == ":"
+        and (
+            value[:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+        ).isascii()
+        and (
+            value[:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+        ).isdigit()
+    )
 
 
 class LocalTimes:
