@@ -15,7 +15,9 @@ the same run (issue 7):
 - query floor: the ``sqlite3`` shell running, on the same file, the GROUP BY that yields
   the figures a recount publishes (maximum, used and experts of every organisation);
 - export floor: stdlib sqlite3 + ``csv.writer`` streaming the seven contract columns of
-  the same contacts (SPEC §3a).
+  the same contacts (SPEC §3a);
+- ``--csv`` of the same listing: the floor of the listings drawn as tables for a terminal
+  (issue 12), whose first screen is also timed against an absolute 0.5 s.
 
 Results go to docs/performance.md (the full run) or are printed (--quick, unless
 --write). The store is built once per size and cached in benchmarks/data/.
@@ -83,7 +85,7 @@ for request in sys.stdin:
     stdin = open(job["stdin"], "rb") if job["stdin"] else subprocess.DEVNULL
     start = time.perf_counter()
     child = subprocess.Popen(job["argv"], stdin=stdin, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, env=job.get("env"))
     errors = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
@@ -108,7 +110,11 @@ def start_spawner() -> None:
 
 
 def measure(
-    argv: Sequence[str], *, stdin: Path | None = None, codes: set[int] | None = None
+    argv: Sequence[str],
+    *,
+    stdin: Path | None = None,
+    codes: set[int] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Sample:
     """Run one process to completion: wall time and its peak resident memory. Exit codes
     other than ``codes`` (default: 0) stop the suite."""
@@ -118,7 +124,7 @@ def measure(
     assert _spawner.stdin is not None
     assert _spawner.stdout is not None
     _spawner.stdin.write(
-        json.dumps({"argv": list(argv), "stdin": str(stdin) if stdin else None}) + "\n"
+        json.dumps({"argv": list(argv), "stdin": str(stdin) if stdin else None, "env": env}) + "\n"
     )
     _spawner.stdin.flush()
     result = json.loads(_spawner.stdout.readline())
@@ -522,12 +528,16 @@ class Result:
     limit: float
     startup: Series | None = None  # the Typer floor of each round, taken out of long cases
     memory_limit_mib: float | None = None
+    absolute: bool = False  # the limit is in seconds (the first screen), not a ratio
 
     @property
     def ratio(self) -> float:
         """The median over the interleaved rounds of target / floor, or for the long cases
         (target − Typer floor) / floor: each round ran back to back, so the drift of this
-        shared machine's speed (more than the margins measured) cancels within it."""
+        shared machine's speed (more than the margins measured) cancels within it. For an
+        absolute case, the median time of the target."""
+        if self.absolute:
+            return self.target.median
         if self.startup is None:
             pairs = zip(self.target.samples, self.floor.samples, strict=True)
             return statistics.median(t.seconds / f.seconds for t, f in pairs)
@@ -619,6 +629,8 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 Result(f"contacts list {fmt}", target, floor, "export floor", 2.0, startup, 100)
             )
 
+        results.extend(human_listing_cases(size, store, typer_floor))
+
         # grant --file of N contacts (quota raised) against executemany of the same rows.
         writer = work / "write_floor.py"
         writer.write_text(WRITE_FLOOR)
@@ -683,6 +695,85 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
     return results, _versions(store)
 
 
+TABLE_WIDTHS = (80, 120)
+"""Terminal widths of the table cases: at 80 columns the contacts of the benchmark store are
+shown as records, at 120 as a table whose later, longer addresses wrap: the two slow paths."""
+
+FIRST_SCREEN_LINES = 24
+
+
+def terminal_env(width: int) -> dict[str, str]:
+    """The environment of a command that must draw its terminal form although its stdout
+    is not a terminal: INCIDENTCTL_FORCE_TTY (docs/concepts.md, "Output")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTCTL_")}
+    env["INCIDENTCTL_FORCE_TTY"] = str(width)
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def first_screen(argv: Sequence[str], env: dict[str, str]) -> Sample:
+    """The time until a screenful of lines has arrived on stdout (then the command is
+    stopped): what a person waits for before the pager shows something."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert child.stdout is not None
+    for _ in range(FIRST_SCREEN_LINES):
+        if not child.stdout.readline():
+            break
+    elapsed = time.perf_counter() - started
+    child.kill()
+    child.wait()
+    child.stdout.close()
+    return Sample(elapsed, 0.0)
+
+
+def human_listing_cases(size: Size, store: Path, typer_floor: Callable[[], Sample]) -> list[Result]:
+    """``contacts list`` and ``log`` drawn for a terminal (issue 12): every row through the
+    table renderer, against ``--csv`` of the same command in the same rounds (≤ 3×, ≤ 100 MiB),
+    and the time to the first screen (≤ 0.5 s). The terminal form is forced with
+    INCIDENTCTL_FORCE_TTY, the pager left out (--no-pager): what is measured is the renderer,
+    not the speed at which a terminal or less can take text."""
+    results: list[Result] = []
+    db = ["--db", str(store), "--no-pager"]
+    listings = {
+        "contacts list": ["contacts", "list"],
+        "log --all": ["log", "--all"],
+    }
+    for name, args in listings.items():
+        widths = TABLE_WIDTHS if name == "contacts list" else TABLE_WIDTHS[-1:]
+        for width in widths:
+            env = terminal_env(width)
+            target, floor, _ = interleaved(
+                size.runs,
+                lambda a=args, e=env: measure([INCIDENTCTL, *db, *a], env=e),
+                lambda a=args: measure(
+                    [INCIDENTCTL, *db, *(a[:-1] if a[-1] == "--all" else a), "--csv"]
+                ),
+            )
+            results.append(
+                Result(
+                    f"{name}, table at {width} columns",
+                    target,
+                    floor,
+                    f"{name.split(' --')[0]} --csv",
+                    3.0,
+                    None,
+                    100,
+                )
+            )
+        env = terminal_env(TABLE_WIDTHS[-1])
+        target, floor, _ = interleaved(
+            size.startup_runs,
+            lambda a=args, e=env: first_screen([INCIDENTCTL, *db, *a], e),
+            typer_floor,
+        )
+        results.append(
+            Result(f"{name}: first screen", target, floor, "Typer floor", 0.5, absolute=True)
+        )
+    return results
+
+
 def _versions(store: Path) -> dict[str, str]:
     from importlib.metadata import version
 
@@ -728,10 +819,14 @@ def table(results: list[Result]) -> list[str]:
         memory = f"{r.target.peak_mib:.0f}" + (
             f" (≤ {r.memory_limit_mib:.0f})" if r.memory_limit_mib else ""
         )
+        ratio, limit = f"{r.ratio:.2f}{note}", f"≤ {r.limit:g}×"
+        if r.absolute:
+            ratio, limit = "–", f"≤ {r.limit:g} s"
+            memory = "–"
         rows.append(
             f"| {r.case} | {r.target.median:.3f} ({r.target.spread}) | {r.floor_name} | "
-            f"{r.floor.median:.3f} ({r.floor.spread}) | {r.ratio:.2f}{note} | "
-            f"≤ {r.limit:g}× | {memory} | {'PASS' if r.passed else 'FAIL'} |"
+            f"{r.floor.median:.3f} ({r.floor.spread}) | {ratio} | "
+            f"{limit} | {memory} | {'PASS' if r.passed else 'FAIL'} |"
         )
     return rows
 

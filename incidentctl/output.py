@@ -1,9 +1,10 @@
 """How results reach people and scripts: tables, JSON, CSV, and the error lines.
 
-Data goes to stdout; errors, notices and progress bars to stderr. rich is imported only by
-the functions that draw tables or progress bars, so commands that print a few plain lines
-(check, quota) start as fast as Typer allows. rich leaves out colour when stdout is not a
-terminal or NO_COLOR is set.
+Data goes to stdout; errors, notices and progress bars to stderr. Whether stdout is a
+terminal decides the form (docs/concepts.md, "Output"): in a terminal, tables fitted to its
+width (:mod:`incidentctl.tables`), indented JSON and styles; otherwise tab-separated rows,
+JSON on one line and no escape sequences at all. rich is imported only by the progress bar,
+so commands that print a few plain lines start as fast as Typer allows.
 """
 
 from __future__ import annotations
@@ -21,16 +22,68 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from rich.console import Console
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_TABLE_CHUNK = 500
+# C0 and C1 control characters, and the Unicode bidirectional embeddings, overrides and
+# isolates, which can make a terminal show text in another order than it is stored
+# ("Trojan Source"): none of them reaches a terminal raw.
+# Compiled on first use: every command imports this module, few print anything escaped.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+
+
+@functools.cache
+def _control() -> re.Pattern[str]:
+    return re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+
+
 _JSON_CHUNK = 1000
 PROGRESS_THRESHOLD = 1000
 """Batches of at least this many rows show a progress bar (when stderr is a terminal)."""
 
+FORCE_TTY = "INCIDENTCTL_FORCE_TTY"
+"""Set, output takes its terminal form even when stdout is not a terminal (for tests and the
+benchmark of the table renderer); a number sets the width. It never starts a pager."""
+
+pager_allowed = True
+"""False when the global --no-pager was given (set by the root command every invocation)."""
+
+_paged_width: int | None = None
+"""The width of the terminal a pager shows stdout on, while one does (stdout is then a
+pipe to the pager, but the output is for the terminal)."""
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal stdout is shown on, in cells; None when it is not one."""
+    if _paged_width is not None:
+        return _paged_width
+    forced = os.environ.get(FORCE_TTY, "").strip()
+    if forced:
+        return int(forced) if forced.isdigit() and int(forced) > 0 else screen_columns()
+    if sys.stdout.isatty():
+        return screen_columns()
+    return None
+
+
+def screen_columns() -> int:
+    """The terminal's width: $COLUMNS, else what the terminal says, else 80."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns or 80
+
+
+def is_terminal() -> bool:
+    """Whether stdout is for people at a terminal (indented JSON, tables, a shorter log)."""
+    return terminal_width() is not None
+
+
+def styled() -> bool:
+    """Whether to write bold text: only to a terminal, and not with NO_COLOR (no-color.org)
+    or TERM=dumb."""
+    return is_terminal() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
 
 def printable(value: object) -> str:
-    """A value for a terminal: None as '-', booleans as yes/no, control characters escaped
-    (\\x1b) so a stored name can never move the cursor or recolour the screen."""
+    """A value for a terminal: None as '-', booleans as yes/no, control characters and
+    bidirectional controls escaped (\\x1b, \\u202e) so a stored name can never move the
+    cursor, recolour the screen or reorder what is shown."""
     if value is None:
         return "-"
     if value is True:
@@ -38,9 +91,15 @@ def printable(value: object) -> str:
     if value is False:
         return "no"
     text = str(value)
-    if _CONTROL.search(text) is None:
+    control = _control()
+    if control.search(text) is None:
         return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return control.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def line(text: str = "", file: IO[str] | None = None) -> None:
@@ -68,15 +127,17 @@ def _one_line(text: str) -> str:
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout (SPEC §3a: keys are stable, times UTC ISO 8601).
+    """One JSON document on stdout (docs/json.md: keys are stable, times UTC ISO 8601).
 
-    Laid out for people and diffs (one key, or one array item, per line) by the C encoder:
+    In a terminal it is laid out for people (one key, or one array item, per line); otherwise
+    it is one line, so runs appended to a file make JSON Lines. Both by the C encoder:
     ``indent=`` would switch json to its pure-Python encoder, slow on large reports.
     """
     import json
 
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    sys.stdout.write(_layout(document, encode, 0) + "\n")
+    text = _layout(document, encode, 0) if is_terminal() else encode(document)
+    sys.stdout.write(text + "\n")
 
 
 def _layout(value: Any, encode: Any, level: int) -> str:
@@ -99,43 +160,56 @@ def stream_json_array(items: Iterable[Any]) -> None:
     stream_json_texts(map(json.JSONEncoder(ensure_ascii=False).encode, items))
 
 
-def stream_json_texts(texts: Iterable[str], *, level: int = 0, end: str = "\n") -> None:
+def stream_json_texts(
+    texts: Iterable[str], *, level: int = 0, end: str = "\n", indented: bool | None = None
+) -> None:
     """A JSON array of items that are already JSON text (SQLite's json_object), streamed
-    in chunks so a million of them cost little more than the query. ``level`` indents an
-    array nested in a document; ``end`` follows the closing bracket."""
+    in chunks so a million of them cost little more than the query.
+
+    Indented (one item per line) in a terminal, one line otherwise, like
+    :func:`emit_json`; ``indented`` overrides that. ``level`` indents an array nested in an
+    indented document; ``end`` follows the closing bracket.
+    """
+    if indented is None:
+        indented = is_terminal()
     write = sys.stdout.write
     outer = "  " * level
-    separator = ",\n" + outer + "  "
+    separator = ",\n" + outer + "  " if indented else ","
     iterator = iter(texts)
     first = next(iterator, None)
     if first is None:
         write("[]" + end)
         return
-    write("[\n" + outer + "  " + first)
+    write(("[\n" + outer + "  " if indented else "[") + first)
     while chunk := list(islice(iterator, _JSON_CHUNK)):
         write(separator + separator.join(chunk))
-    write("\n" + outer + "]" + end)
+    write(("\n" + outer + "]" if indented else "]") + end)
 
 
 # --- CSV ----------------------------------------------------------------------------------
 
 
 def csv_cell(value: object) -> object:
-    """CSV cells: booleans as true/false, None as empty, lists joined with ';'."""
+    """A CSV cell: booleans as true/false, None as empty, lists joined with ';', and text
+    that a spreadsheet would run as a formula neutralised (a leading ', docs/json.md)."""
+    if value is None:
+        return ""
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+    if isinstance(value, str | list):
+        from incidentctl.csvcells import neutralise
+
+        text = value if isinstance(value, str) else ";".join(str(v) for v in value)
+        return neutralise(text)
     return value
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Header and rows as CSV on stdout, streamed; cells are written as they are (None is
-    empty: map other Python values through :func:`csv_cell` first)."""
+    empty): map Python values through :func:`csv_cell` first, or have SQLite make them
+    (with :func:`incidentctl.csvcells.neutralise_sql`)."""
     import csv
 
     # CRLF as RFC 4180 says (and sqlite3 -csv writes): with "\n" alone, csv would not quote
@@ -143,6 +217,23 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
+
+
+def csv_rows(rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
+    """``rows`` with every cell made a CSV cell (:func:`csv_cell`)."""
+    from incidentctl.csvcells import FORMULA_STARTS, neutralise
+
+    # Only a cell starting with one of these can need a quote: one set lookup for the rest.
+    firsts = frozenset((*FORMULA_STARTS, "'"))
+    for row in rows:
+        yield [
+            (neutralise(value) if value[:1] in firsts else value)
+            if type(value) is str
+            else value
+            if type(value) is int
+            else csv_cell(value)
+            for value in row
+        ]
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -164,7 +255,8 @@ def _console_class() -> type[Console]:
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console; when not writing to a terminal it never wraps lines."""
+    """A rich console (for the progress bar); when not writing to a terminal it never wraps
+    lines."""
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream.isatty()
     # rich's own NO_COLOR support drops colours but still writes bold and other styles;
@@ -181,41 +273,38 @@ def console(stderr: bool = False) -> Console:
     )
 
 
-def table(
-    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None
-) -> None:
-    """A table on stdout. Rows are drawn in chunks of equal column widths, so a million
-    rows stream through without being held in memory."""
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
-    from rich.text import Text
+def _printable_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[str]]:
+    """Every cell as :func:`printable` text; a row of plain text passes with one check."""
+    search = _control().search
+    for row in rows:
+        cells = [value if type(value) is str else printable(value) for value in row]
+        if search("".join(cells)) is not None:
+            cells = [printable(cell) for cell in cells]
+        yield cells
 
-    out = console()
-    iterator: Iterator[Sequence[object]] = iter(rows)
-    widths: list[int] | None = None
-    first = True
-    while True:
-        chunk = [[printable(value) for value in row] for row in islice(iterator, _TABLE_CHUNK)]
-        if not chunk and not first:
-            break
-        if widths is None:
-            # Terminal cells, not characters: a wide character (漢, an emoji) takes two.
-            widths = [
-                max([cell_len(name), *(cell_len(row[i]) for row in chunk)])
-                for i, name in enumerate(columns)
-            ]
-        if first and title:
-            out.print(Text(title, style="bold"))
-        grid = Table(box=box.SIMPLE_HEAD, show_edge=False, show_header=first, pad_edge=False)
-        for name, width in zip(columns, widths, strict=True):
-            grid.add_column(name, min_width=width, max_width=width, overflow="fold")
-        for row in chunk:
-            grid.add_row(*(Text(cell) for cell in row))
-        out.print(grid)
-        first = False
-        if len(chunk) < _TABLE_CHUNK:
-            break
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
+    """Rows for people: in a terminal a table fitted to its width (or a record per row when
+    the columns cannot fit), with ``title`` above it and ``empty`` said when there are no
+    rows; otherwise tab-separated lines under one header line. Streams: a million rows are
+    never held in memory."""
+    from incidentctl import tables
+
+    tables.render(
+        columns,
+        _printable_rows(rows),
+        sys.stdout.write,
+        width=terminal_width(),
+        styled=styled(),
+        title=title,
+        empty=empty,
+    )
 
 
 def fields(pairs: Iterable[tuple[str, object]]) -> None:

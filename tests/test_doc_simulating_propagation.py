@@ -14,6 +14,8 @@ from freezegun import freeze_time
 DOC = Path(__file__).resolve().parent.parent / "docs" / "simulating-propagation.md"
 # The real time of the run the page shows (its last step prints the system clock).
 RUN_AT = "2026-11-27T19:20:51Z"
+# The page shows what a terminal of 100 columns shows (without bold, which it cannot show).
+TERMINAL = {"INCIDENTCTL_FORCE_TTY": "100", "NO_COLOR": "1"}
 
 
 def console_steps(text: str) -> list[tuple[str, list[str]]]:
@@ -89,7 +91,7 @@ def test_the_walkthrough_works_as_typed(
                 words = words[: words.index("||")]
             assert words[0] == "incidentctl", command
 
-            run = cli(*words[1:], env=env)
+            run = cli(*words[1:], env={**TERMINAL, **env})
 
             # As a terminal shows it: the clock note first, then stdout, then Error/Hint.
             errors = run.stderr.splitlines()

@@ -78,6 +78,14 @@ def test_output_that_is_not_a_terminal_has_no_escape_sequences(
     assert ESC not in run.stderr
 
 
+def test_a_terminal_gets_styled_output_without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "\x1b[1mE-mail\x1b[0m" in draw_table(monkeypatch)
+    monkeypatch.setenv("TERM", "dumb")
+    assert ESC not in draw_table(monkeypatch)
+
+
 def test_tables_are_not_wrapped_when_not_a_terminal(demo: Cli) -> None:
     long_name = "Maximiliaan " * 20
     demo.ok("contacts", "add", "max@vandijk.nl", "--org", "1001", "--name", long_name.strip())
@@ -97,6 +105,11 @@ def test_tables_are_not_wrapped_when_not_a_terminal(demo: Cli) -> None:
         ("bell\x07", "bell\\x07"),
         ("two\nlines", "two\\x0alines"),
         ("c1\x9b", "c1\\x9b"),
+        ("evil\u202egnp.exe", "evil\\u202egnp.exe"),
+        ("\u2066isolate\u2069", "\\u2066isolate\\u2069"),
+        ("\u202a\u202b\u202c\u202d", "\\u202a\\u202b\\u202c\\u202d"),
+        ("\u2067\u2068", "\\u2067\\u2068"),
+        ("Zeynep Yılmaz 漢字", "Zeynep Yılmaz 漢字"),
     ],
 )
 def test_printable(value: object, shown: str) -> None:

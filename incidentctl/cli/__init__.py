@@ -12,7 +12,7 @@ from typer._click.core import Context as ClickContext
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
-from incidentctl import __version__, errors
+from incidentctl import __version__, errors, output
 from incidentctl.cli import access, apply, clock, contacts, ops, orgs, quota, recount, roles
 from incidentctl.cli.common import AppState
 from incidentctl.output import error
@@ -222,6 +222,14 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback when something fails.")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page long output (default: less, or $INCIDENTCTL_PAGER / $PAGER, "
+            "in a terminal).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -243,6 +251,7 @@ def root(
     """
     global _debug
     _debug = debug
+    output.pager_allowed = not no_pager
     if (as_email is not None and not as_email.strip()) or os.environ.get("INCIDENTCTL_AS") == "":
         # An empty variable in a script must never turn a portal user into the operator.
         raise errors.InvalidInput(

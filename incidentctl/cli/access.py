@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, show_time, state
+from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
 if TYPE_CHECKING:
@@ -95,42 +96,52 @@ def check(
         raise typer.Exit(NOT_AUTHORIZED)
 
 
-def pending(ctx: typer.Context, org: OrgFilter = None, json: JsonOption = False) -> None:
-    """List role changes not yet in effect, soonest first, with the time left."""
+PENDING_COLUMNS = ("email", "org", "role", "action", "requested_at", "effective_at")
+"""The columns of ``pending --csv`` (docs/json.md, "CSV"): the keys of ``pending --json``."""
+
+
+def pending(
+    ctx: typer.Context, org: OrgFilter = None, csv: CsvOption = False, json: JsonOption = False
+) -> None:
+    """List role changes not yet in effect, soonest first, with the time left.
+
+    Example:
+
+      incidentctl pending --org 1001
+    """
+    from incidentctl.domain import Role
+    from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 
+    one_form(csv, json)
     app = state(ctx)
     now = app.clock.now
     rows = access_service.pending(app.store(), app.actor, now, org)
-    if json:
-        output.stream_json_array(
-            {
-                "email": email,
-                "org": org_id,
-                "role": role,
-                "action": action,
-                "requested_at": requested,
-                "effective_at": effective,
-            }
-            for email, org_id, role, action, requested, effective in rows
-        )
-        return
-    clock_notice(app)
-    output.table(
-        ["E-mail", "Org", "Role", "Action", "Requested", "Takes effect", "Left"],
-        (
-            [
-                email,
-                org_id,
-                role,
-                action,
-                show_time(app, timeutil.from_iso(requested)),
-                show_time(app, timeutil.from_iso(effective)),
-                timeutil.format_duration(timeutil.from_iso(effective) - now),
-            ]
-            for email, org_id, role, action, requested, effective in rows
-        ),
-    )
+    if not (json or csv):
+        clock_notice(app)
+    with paging():
+        if json:
+            output.stream_json_array(dict(zip(PENDING_COLUMNS, row, strict=True)) for row in rows)
+        elif csv:
+            output.write_csv(PENDING_COLUMNS, output.csv_rows(rows))
+        else:
+            local = timeutil.LocalTimes(app.store().settings.timezone)
+            output.table(
+                ["E-mail", "Org", "Role", "Action", "Requested", "Takes effect", "Left"],
+                (
+                    [
+                        email,
+                        org_id,
+                        Role(role).label,
+                        action,
+                        local(requested),
+                        local(effective),
+                        timeutil.format_duration(timeutil.from_iso(effective) - now),
+                    ]
+                    for email, org_id, role, action, requested, effective in rows
+                ),
+                empty="No pending changes.",
+            )
 
 
 def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
@@ -176,47 +187,56 @@ def incidents_submit(
     output.line(f"Submitted incident {submitted.id} as {submitted.contact.email}")
 
 
+INCIDENT_COLUMNS = ("id", "submitted_at", "org", "email", "subject", "body")
+"""The columns of ``incidents list --csv`` (docs/json.md, "CSV"): the keys of its JSON."""
+
+
 @incidents_app.command("list")
-def incidents_list(ctx: typer.Context, org: OrgFilter = None, json: JsonOption = False) -> None:
+def incidents_list(
+    ctx: typer.Context, org: OrgFilter = None, csv: CsvOption = False, json: JsonOption = False
+) -> None:
     """List incidents: all of the organisation's for a manager or portal admin, own ones
     for a submitter; a contact who may neither submit nor view gets exit 4."""
+    from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 
+    one_form(csv, json)
     app = state(ctx)
     listing = access_service.list_incidents(app.store(), app.actor, app.clock.now, org)
-    if json:
-        output.emit_json(
-            [
-                {
-                    "id": row[0],
-                    "submitted_at": row[1],
-                    "org": row[2],
-                    "email": row[3],
-                    "subject": row[4],
-                    "body": row[5],
-                }
-                for row in listing.rows
-            ]
-        )
-        return
-    _incident_table(app, listing)
+    if not (json or csv):
+        clock_notice(app)
+    with paging():
+        if json:
+            # No value is null, never "" (docs/json.md): an incident submitted without a body.
+            output.emit_json(
+                [
+                    {**dict(zip(INCIDENT_COLUMNS, row, strict=True)), "body": row[5] or None}
+                    for row in listing.rows
+                ]
+            )
+        elif csv:
+            output.write_csv(INCIDENT_COLUMNS, output.csv_rows(listing.rows))
+        else:
+            _incident_table(app, listing)
 
 
 def _incident_table(app: AppState, listing: "access_service.IncidentList") -> None:
-    clock_notice(app)
     titles = {
         "all": "All incidents",
         "organisation": "The organisation's incidents",
         "own": "Your own incidents",
     }
+    local = timeutil.LocalTimes(app.store().settings.timezone)
     output.table(
         ["ID", "Submitted", "Org", "By", "Subject"],
-        (
-            [row[0], show_time(app, timeutil.from_iso(row[1])), row[2], row[3], row[4]]
-            for row in listing.rows
-        ),
+        ([row[0], local(row[1]), row[2], row[3], row[4]] for row in listing.rows),
         title=titles[listing.scope],
+        empty="No incidents.",
     )
+
+
+READINESS_COLUMNS = ("finding", "org", "name", "email", "last_submitted")
+"""The columns of ``readiness --csv`` (docs/json.md, "CSV"): one row per finding."""
 
 
 def readiness(
@@ -225,55 +245,87 @@ def readiness(
         int,
         typer.Option("--days", metavar="N", help="What counts as a recent submission, in days."),
     ] = 90,
+    csv: CsvOption = False,
     json: JsonOption = False,
 ) -> None:
     """Before the enforcement date: organisations where nobody will be able to submit, and
     contacts who submitted recently but hold no submitter role."""
+    from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 
+    one_form(csv, json)
     app = state(ctx)
     report = access_service.readiness(app.store(), app.actor, app.clock.now, days)
-    if json:
-        output.emit_json(
-            {
-                "enforcement_date": timeutil.to_iso(report.enforcement_date),
-                "before_enforcement": report.before_enforcement,
-                "days": report.days,
-                "organisations_without_submitter": [
-                    {"org": org_id, "name": name}
+    if not (json or csv):
+        clock_notice(app)
+    with paging():
+        if json:
+            _readiness_json(report)
+        elif csv:
+            _readiness_csv(report)
+        else:
+            _readiness_text(app, report)
+
+
+def _readiness_json(report: "access_service.Readiness") -> None:
+    output.emit_json(
+        {
+            "enforcement_date": timeutil.to_iso(report.enforcement_date),
+            "before_enforcement": report.before_enforcement,
+            "days": report.days,
+            "organisations_without_submitter": [
+                {"org": org_id, "name": name}
+                for org_id, name in report.organisations_without_submitter
+            ],
+            "contacts_without_role": [
+                {"email": email, "org": org_id, "last_submitted": last}
+                for email, org_id, last in report.contacts_without_role
+            ],
+        }
+    )
+
+
+def _readiness_csv(report: "access_service.Readiness") -> None:
+    output.write_csv(
+        READINESS_COLUMNS,
+        output.csv_rows(
+            [
+                *(
+                    ("no_submitter", org_id, name, None, None)
                     for org_id, name in report.organisations_without_submitter
-                ],
-                "contacts_without_role": [
-                    {"email": email, "org": org_id, "last_submitted": last}
+                ),
+                *(
+                    ("no_role", org_id, None, email, last)
                     for email, org_id, last in report.contacts_without_role
-                ],
-            }
-        )
-        return
-    clock_notice(app)
+                ),
+            ]
+        ),
+    )
+
+
+def _readiness_text(app: AppState, report: "access_service.Readiness") -> None:
+    from incidentctl.domain import Role
+
     when = show_time(app, report.enforcement_date)
+    submitter = Role.SUBMITTER.label
     if report.before_enforcement:
-        output.line(f"From {when} only contacts with the submitter role may submit incidents.")
+        output.line(f"From {when} only contacts with the {submitter} role may submit incidents.")
     else:
         output.line(f"The enforcement date ({when}) has passed: this is who cannot submit now.")
     output.line()
     if report.organisations_without_submitter:
-        output.table(
-            ["Org", "Name"],
-            report.organisations_without_submitter,
-            title="Organisations where nobody holds the submitter role",
-        )
+        # Headings as lines of their own, also when piped: this report has two tables.
+        output.line(f"Organisations where nobody holds the {submitter} role:")
+        output.table(["Org", "Name"], report.organisations_without_submitter)
     else:
         output.line("Every organisation has at least one submitter.")
     output.line()
     if report.contacts_without_role:
+        local = timeutil.LocalTimes(app.store().settings.timezone)
+        output.line(f"Contacts who submitted in the last {report.days} days without the role:")
         output.table(
             ["E-mail", "Org", "Last submitted"],
-            (
-                [email, org_id, show_time(app, timeutil.from_iso(last))]
-                for email, org_id, last in report.contacts_without_role
-            ),
-            title=f"Contacts who submitted in the last {report.days} days without the role",
+            ([email, org_id, local(last)] for email, org_id, last in report.contacts_without_role),
         )
     else:
         output.line(f"Nobody without the role submitted in the last {report.days} days.")

@@ -67,7 +67,7 @@ def apply(
         )
         return
     clock_notice(app)
-    output.line(f"Plan for {source}:")
+    output.line(f"Plan for {output.printable(source)}:")
     for verb, changes in (("grant", plan.grant), ("revoke", plan.revoke)):
         for change in changes:
             output.line(f"  {verb:<6}  {change.role.label:<30}  {change.email}  ({change.org})")

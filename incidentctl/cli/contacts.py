@@ -7,6 +7,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
+from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.vocabulary import ROLE_HELP
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def list_(
     pending: Annotated[
         bool, typer.Option("--pending", help="Only contacts with a role change not yet in effect.")
     ] = False,
-    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    csv: CsvOption = False,
     json: JsonOption = False,
 ) -> None:
     """List contacts with their roles, by organisation and e-mail.
@@ -247,27 +248,29 @@ def list_(
 
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
-    from incidentctl.domain import Role, parse_role
+    from incidentctl.domain import parse_role
+    from incidentctl.pager import paging
     from incidentctl.services import contacts as contact_service
     from incidentctl.store.contacts import LISTING_COLUMNS
 
-    if csv and json:
-        raise typer.BadParameter("choose one of --csv and --json", param_hint="--csv/--json")
+    one_form(csv, json)
     app = state(ctx)
     wanted = parse_role(role) if role is not None else None
-    form: ListingForm = "json" if json else "csv" if csv else "rows"
+    form: ListingForm = "json" if json else "csv" if csv else "table"
     rows = contact_service.listing(
         app.store(), app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
     )
-    if json:
-        output.stream_json_texts(rows)
-    elif csv:
-        output.write_csv(LISTING_COLUMNS, rows)
-    else:
-        output.table(
-            ["E-mail", "Org", "Name", "Active", "Portal admin", "Expert until", "Roles"],
-            ([*row[:6], ", ".join(Role(r).label for r in row[6]) or "-"] for row in rows),
-        )
+    with paging():
+        if json:
+            output.stream_json_texts(rows)
+        elif csv:
+            output.write_csv(LISTING_COLUMNS, rows)
+        else:
+            output.table(
+                ["E-mail", "Org", "Name", "Active", "Portal admin", "Expert until", "Roles"],
+                rows,
+                empty="No contacts match.",
+            )
 
 
 @contacts_app.command("show")

@@ -1,14 +1,21 @@
 """``init``, ``log``, ``settings``, ``doctor``, ``backup``."""
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
+from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import STORE_UNAVAILABLE
 from incidentctl.vocabulary import SETTING_HELP
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from incidentctl.store.audit import Event
 
 settings_app = typer.Typer(
     name="settings",
@@ -55,6 +62,24 @@ def init(
         output.line("Added the demo data." if demo_added else "The demo data is already there.")
 
 
+LOG_TERMINAL_LIMIT = 50
+"""In a terminal, ``log`` without --limit or --all shows this many of the latest events."""
+
+LOG_CSV_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "action",
+    "org",
+    "contact",
+    "role",
+    "reason",
+    "before",
+    "after",
+)
+"""The columns of ``log --csv`` (docs/json.md, "CSV")."""
+
+
 def log(
     ctx: typer.Context,
     org: Annotated[
@@ -75,54 +100,133 @@ def log(
     limit: Annotated[
         int | None, typer.Option("--limit", metavar="N", help="Only the last N matching events.")
     ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"Every matching event (a terminal shows the last {LOG_TERMINAL_LIMIT})."
+        ),
+    ] = False,
+    csv: CsvOption = False,
     json: JsonOption = False,
 ) -> None:
     """Show the audit log, oldest first: every change, who made it, and why.
 
-    The log cannot be edited or deleted, through this tool or through SQLite.
+    In a terminal it shows the latest 50 matching events (--limit N for another number,
+    --all for every one); piped, --csv and --json give every matching event. The log
+    cannot be edited or deleted, through this tool or through SQLite.
+
+    Examples:
+
+      incidentctl log --org 1001 --since -1d
+
+      incidentctl log --action grant --csv > grants.csv
     """
-    from incidentctl.domain import Role
+    from incidentctl.pager import paging
     from incidentctl.services import ops
 
+    one_form(csv, json)
+    if all_ and limit is not None:
+        raise typer.BadParameter("choose one of --all and --limit", param_hint="--all/--limit")
     app = state(ctx)
     store = app.store()
     tz = store.settings.timezone
     since_at = timeutil.parse_time(since, now=app.clock.now, tz=tz) if since is not None else None
+    human = not (csv or json)
+    # A terminal gets the latest events and a footer; one more is read to know of older ones.
+    shortened = human and limit is None and not all_ and output.is_terminal()
     events = ops.log(
-        store, app.actor, org=org, contact=contact, since=since_at, action=action, limit=limit
+        store,
+        app.actor,
+        org=org,
+        contact=contact,
+        since=since_at,
+        action=action,
+        limit=LOG_TERMINAL_LIMIT + 1 if shortened else limit,
     )
-    if json:
-        output.stream_json_array(
-            {
-                "id": e.id,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "org": e.org,
-                "contact": e.contact,
-                "role": e.role,
-                "reason": e.reason,
-                "before": _decoded(e.before),
-                "after": _decoded(e.after),
-            }
-            for e in events
-        )
-        return
+    more = False
+    if shortened:
+        latest = list(events)
+        more = len(latest) > LOG_TERMINAL_LIMIT
+        events = iter(latest[-LOG_TERMINAL_LIMIT:])
+    with paging():
+        if json:
+            output.stream_json_array(
+                {
+                    "id": e.id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "org": e.org,
+                    "contact": e.contact,
+                    "role": e.role,
+                    "reason": e.reason,
+                    "before": _decoded(e.before),
+                    "after": _decoded(e.after),
+                }
+                for e in events
+            )
+        elif csv:
+            output.write_csv(
+                LOG_CSV_COLUMNS,
+                output.csv_rows(
+                    (
+                        e.id,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.org,
+                        e.contact,
+                        e.role,
+                        e.reason,
+                        e.before,
+                        e.after,
+                    )
+                    for e in events
+                ),
+            )
+        else:
+            _log_table(events, tz)
+            if more:
+                output.line(
+                    f"Showing the latest {LOG_TERMINAL_LIMIT} events: --limit N shows the "
+                    "latest N, --all every one."
+                )
+
+
+def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
+    from incidentctl.domain import Role
+
+    local = timeutil.LocalTimes(tz)
+    labels = {role.value: role.label for role in Role}
+    changes: dict[tuple[str | None, str | None], str] = {}
+
+    def change(before: str | None, after: str | None) -> str:
+        # A bulk change writes many events with the same before and after: describe each
+        # distinct pair once.
+        key = (before, after)
+        text = changes.get(key)
+        if text is None:
+            if len(changes) > 10_000:
+                changes.clear()
+            text = changes[key] = _change_text(before, after, local)
+        return text
+
     output.table(
         ["At", "Actor", "Action", "Org", "Contact", "Role", "Change", "Reason"],
         (
             [
-                show_time(app, timeutil.from_iso(e.at)),
+                local(e.at),
                 e.actor,
                 e.action,
                 e.org,
                 e.contact,
-                Role(e.role).label if e.role else None,
-                _change_text(e.before, e.after),
+                labels.get(e.role, e.role) if e.role else None,
+                change(e.before, e.after),
                 e.reason,
             ]
             for e in events
         ),
+        empty="No events match.",
     )
 
 
@@ -134,15 +238,21 @@ def _decoded(text: str | None) -> object:
     return json.loads(text)
 
 
-def _change_text(before: str | None, after: str | None) -> str:
+def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTimes") -> str:
+    """``key: old -> new`` for each changed value (``key=value`` for a new record), times
+    in the store's timezone like every other time people see."""
     old, new = _decoded(before), _decoded(after)
+
+    def shown(value: object) -> str:
+        if timeutil.is_stored_time(value):
+            return local(str(value))
+        return output.printable(value)
+
     if not isinstance(new, dict):
         return "-"
     if not isinstance(old, dict):
-        return ", ".join(f"{k}={output.printable(v)}" for k, v in new.items())
-    return ", ".join(
-        f"{k}: {output.printable(old.get(k))} -> {output.printable(v)}" for k, v in new.items()
-    )
+        return ", ".join(f"{k}={shown(v)}" for k, v in new.items())
+    return ", ".join(f"{k}: {shown(old.get(k))} -> {shown(v)}" for k, v in new.items())
 
 
 @settings_app.command("show")
@@ -158,14 +268,25 @@ def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
         document["clock"] = clock
         output.emit_json(document)
         return
+    tz = app.store().settings.timezone
     output.table(
         ["Setting", "Value", "", "Meaning"],
-        ([v.key, v.value, "(default)" if v.is_default else "", v.description] for v in views),
+        (
+            [v.key, _setting_text(v.value, tz), "(default)" if v.is_default else "", v.description]
+            for v in views
+        ),
     )
     if clock:
         output.line(
             f"A simulated clock is set: {show_time(app, timeutil.from_iso(clock))} (see 'clock')"
         )
+
+
+def _setting_text(value: str, tz: "ZoneInfo") -> str:
+    """A setting as people see it: a time (the enforcement date) in the store's timezone."""
+    if timeutil.is_stored_time(value):
+        return timeutil.format_local(timeutil.from_iso(value), tz)
+    return value
 
 
 @settings_app.command("set")
@@ -187,10 +308,12 @@ def settings_set(
     if json:
         output.emit_json({"key": key.strip().lower(), "before": before, "after": after})
         return
+    # Shown in the timezone in force after the change (a new timezone shows itself).
+    tz = app.store().settings.timezone
     if before == after:
-        output.line(f"Unchanged: {key} is {after}")
+        output.line(f"Unchanged: {key} is {_setting_text(after, tz)}")
     else:
-        output.line(f"Changed {key}: {before} -> {after}")
+        output.line(f"Changed {key}: {_setting_text(before, tz)} -> {_setting_text(after, tz)}")
 
 
 def doctor(ctx: typer.Context, json: JsonOption = False) -> None:

@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, state
+from incidentctl.cli.listings import CsvOption, one_form
 
 if TYPE_CHECKING:
     from incidentctl.services.orgs import OrgOverview
@@ -262,31 +263,97 @@ def import_(
     )
 
 
+ORG_CSV_COLUMNS = (
+    "id",
+    "name",
+    "employees",
+    "sector",
+    "quota_override",
+    "quota_override_reason",
+    "contacts",
+    "active_contacts",
+    "portal_admins",
+    "maximum",
+    "used",
+    "remaining",
+    "experts",
+    "over_quota",
+    "published_business_date",
+    "published_maximum",
+    "published_used",
+)
+"""The columns of ``org list --csv`` (docs/json.md, "CSV"): the keys of ``org list --json``
+with its ``quota`` object flattened."""
+
+
+def org_csv_row(view: "OrgOverview") -> list[object]:
+    """One row of ``org list --csv``, from the same document as ``--json``."""
+    document = org_document(view)
+    return [*(document[key] for key in ORG_CSV_COLUMNS[:9]), *quota_csv_row(view.quota)[1:]]
+
+
+QUOTA_CSV_COLUMNS = (
+    "org",
+    "maximum",
+    "used",
+    "remaining",
+    "experts",
+    "over_quota",
+    "published_business_date",
+    "published_maximum",
+    "published_used",
+)
+"""The columns of ``quota --csv`` (docs/json.md, "CSV"): the keys of ``quota --json`` with
+``published`` flattened."""
+
+
+def quota_csv_row(status: "QuotaStatus") -> list[object]:
+    document = quota_document(status)
+    published = document["published"] or {}
+    return [
+        *(document[key] for key in QUOTA_CSV_COLUMNS[:6]),
+        published.get("business_date"),
+        published.get("maximum"),
+        published.get("used"),
+    ]
+
+
 @org_app.command("list")
-def list_(ctx: typer.Context, json: JsonOption = False) -> None:
-    """List organisations with their contacts and live quota."""
+def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) -> None:
+    """List organisations with their contacts and live quota.
+
+    Example:
+
+      incidentctl org list --csv > organisations.csv
+    """
+    from incidentctl.pager import paging
     from incidentctl.services import orgs as org_service
 
+    one_form(csv, json)
     app = state(ctx)
     views = org_service.overviews(app.store(), app.actor, app.clock.now)
-    if json:
-        output.emit_json([org_document(view) for view in views])
-        return
-    output.table(
-        ["ID", "Name", "Employees", "Sector", "Contacts", "Submitters", "Maximum"],
-        (
-            [
-                v.org.id,
-                v.org.name,
-                v.org.employees,
-                v.org.sector,
-                v.active_contacts,
-                v.quota.used,
-                v.quota.maximum,
-            ]
-            for v in views
-        ),
-    )
+    with paging():
+        if json:
+            output.emit_json([org_document(view) for view in views])
+        elif csv:
+            output.write_csv(ORG_CSV_COLUMNS, output.csv_rows(org_csv_row(v) for v in views))
+        else:
+            output.table(
+                ["ID", "Name", "Employees", "Sector", "Contacts", "Submitters", "Maximum"],
+                (
+                    [
+                        v.org.id,
+                        v.org.name,
+                        v.org.employees,
+                        v.org.sector,
+                        v.active_contacts,
+                        v.quota.used,
+                        v.quota.maximum,
+                    ]
+                    for v in views
+                ),
+                empty="No organisations yet.",
+            )
 
 
 @org_app.command("show")

@@ -6,7 +6,8 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, clock_notice, state
-from incidentctl.cli.orgs import quota_document
+from incidentctl.cli.listings import CsvOption, one_form
+from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
 from incidentctl.errors import InvalidInput
 
 policy_app = typer.Typer(
@@ -28,6 +29,7 @@ def quota(
         list[str] | None,
         typer.Argument(metavar="[ID | explain ID]", help="An organisation id, or explain ID."),
     ] = None,
+    csv: CsvOption = False,
     json: JsonOption = False,
 ) -> None:
     """Show the quota: maximum, live used and remaining, experts, over quota, published.
@@ -36,11 +38,17 @@ def quota(
     how the maximum was derived (size band, sector, override). Used and remaining are
     live; the published figure is what customers see since the last nightly recount.
     """
+    from incidentctl.pager import paging
     from incidentctl.services import quota as quota_service
 
+    one_form(csv, json)
     app = state(ctx)
     args = words or []
     if args and args[0] == "explain":
+        if csv:
+            raise InvalidInput(
+                "quota explain has no CSV form", hint="use --json, or quota --csv for the figures"
+            )
         if len(args) != 2:
             raise InvalidInput("quota explain takes one organisation id", hint="quota explain ID")
         _explain(app, args[1], json)
@@ -52,6 +60,9 @@ def quota(
         status = quota_service.status(store, app.actor, app.clock.now, args[0])
         if json:
             output.emit_json(quota_document(status))
+            return
+        if csv:
+            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows([quota_csv_row(status)]))
             return
         clock_notice(app)
         published = status.published
@@ -76,27 +87,33 @@ def quota(
         )
         return
     statuses = quota_service.statuses(store, app.actor, app.clock.now)
-    if json:
-        output.emit_json([quota_document(s) for s in statuses])
-        return
-    clock_notice(app)
-    output.table(
-        ["Org", "Maximum", "Used", "Remaining", "Experts", "Over quota", "Published"],
-        (
-            [
-                s.org,
-                s.maximum,
-                s.used,
-                s.remaining,
-                s.experts,
-                s.over_quota,
-                "-"
-                if s.published is None
-                else f"{s.published.used}/{s.published.maximum} ({s.published.business_date})",
-            ]
-            for s in statuses
-        ),
-    )
+    if not (json or csv):
+        clock_notice(app)
+    with paging():
+        if json:
+            output.emit_json([quota_document(s) for s in statuses])
+        elif csv:
+            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows(quota_csv_row(s) for s in statuses))
+        else:
+            output.table(
+                ["Org", "Maximum", "Used", "Remaining", "Experts", "Over quota", "Published"],
+                (
+                    [
+                        s.org,
+                        s.maximum,
+                        s.used,
+                        s.remaining,
+                        s.experts,
+                        s.over_quota,
+                        "-"
+                        if s.published is None
+                        else f"{s.published.used}/{s.published.maximum} "
+                        f"({s.published.business_date})",
+                    ]
+                    for s in statuses
+                ),
+                empty="No organisations yet.",
+            )
 
 
 def _explain(app: Any, org_id: str, json: bool) -> None:

@@ -43,6 +43,7 @@ def recount(
     admin or where nobody can submit, and role changes still propagating. Exits 0
     whether or not there is something to report. Operator only. See docs/cron.md.
     """
+    from incidentctl.domain import Role
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
@@ -74,7 +75,11 @@ def recount(
         since = f"since {report.lapsed_since}" if report.lapsed_since else "(first recount)"
         output.line(f"Experts whose certification lapsed {since} ({len(report.lapsed_experts)}):")
         for expert in report.lapsed_experts[:_SHOWN]:
-            counts = " (holds submitter: now counts toward the quota)" if expert.submitter else ""
+            counts = (
+                f" (holds {Role.SUBMITTER.label}: now counts toward the quota)"
+                if expert.submitter
+                else ""
+            )
             output.line(
                 f"  {expert.email} ({output.printable(expert.org)}), "
                 f"until {expert.expert_until}{counts}"

@@ -226,18 +226,33 @@ def _human(app: AppState, outcome: "BatchOutcome") -> None:
 
 
 def _json(app: AppState, outcome: "BatchOutcome") -> None:
+    """The batch document, written by hand so that a million results stream from SQLite:
+    indented in a terminal, one line otherwise, like every document (docs/json.md)."""
     import json
 
     from incidentctl.services import roles as role_service
 
     encode = json.JSONEncoder(ensure_ascii=False).encode
     write = sys.stdout.write
+    indented = output.is_terminal()
+    newline, indent = ("\n", "  ") if indented else ("", "")
+    fields = {
+        "applied": outcome.applied,
+        "dry_run": outcome.dry_run,
+        "action": outcome.action,
+        "role": outcome.role.value,
+    }
+    space = " " if not indented else ""
     write(
-        f'{{\n  "applied": {encode(outcome.applied)},\n  "dry_run": {encode(outcome.dry_run)},\n'
-        f'  "action": {encode(outcome.action)},\n  "role": {encode(outcome.role.value)},\n'
-        '  "results": '
+        "{"
+        + newline
+        + "".join(f"{indent}{encode(k)}: {encode(v)},{newline or space}" for k, v in fields.items())
+        + f'{indent}"results": '
     )
     output.stream_json_texts(
-        role_service.result_documents(app.store().conn, outcome.role), level=1, end=",\n"
+        role_service.result_documents(app.store().conn, outcome.role),
+        level=1,
+        end="," + (newline or space),
+        indented=indented,
     )
-    write(f'  "summary": {encode(outcome.summary)}\n}}\n')
+    write(f'{indent}"summary": {encode(outcome.summary)}{newline}}}\n')

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Literal
 
+from incidentctl.csvcells import neutralise_sql
 from incidentctl.domain import Contact, Role
 from incidentctl.store.roles import latest_action_sql
 
@@ -73,7 +74,7 @@ def update(conn: sqlite3.Connection, contact: Contact) -> None:
     )
 
 
-ListingForm = Literal["rows", "csv", "json"]
+ListingForm = Literal["rows", "table", "csv", "json"]
 
 # Which roles a contact holds, as last granted or revoked: 0 none, 1 submitter, 2 manager,
 # 3 both; each latest change is looked up once, from the (contact_id, role) index.
@@ -82,11 +83,21 @@ _ROLES = (
     f"+ 2 * ({latest_action_sql('c', Role.MANAGER)} IS 'grant'))"
 )
 _ROLE_NAMES = {1: ["submitter"], 2: ["manager"], 3: ["submitter", "manager"]}
+_ROLE_LABELS = (
+    f"CASE {_ROLES} WHEN 1 THEN '{Role.SUBMITTER.label}' WHEN 2 THEN '{Role.MANAGER.label}' "
+    f"WHEN 3 THEN '{Role.SUBMITTER.label}, {Role.MANAGER.label}' ELSE '-' END"
+)
 _SELECT: dict[str, str] = {
     "rows": f"c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, {_ROLES}",
-    # The CSV and JSON forms are made by SQLite itself, so a million rows stream out at the
-    # speed of the query (docs/performance.md).
-    "csv": "c.email, c.org_id, c.name, iif(c.active, 'true', 'false'), "
+    # The table, CSV and JSON forms are made by SQLite itself, so a million rows stream out
+    # at the speed of the query (docs/performance.md). The table's cells are the text people
+    # see (yes/no, '-' for none, both names of each role); printable() is still applied.
+    "table": "c.email, c.org_id, c.name, iif(c.active, 'yes', 'no'), "
+    "iif(c.portal_admin, 'yes', 'no'), coalesce(c.expert_until, '-'), "
+    f"{_ROLE_LABELS}",
+    # Text a person typed may start like a spreadsheet formula: neutralised (docs/json.md).
+    "csv": f"{neutralise_sql('c.email')}, {neutralise_sql('c.org_id')}, "
+    f"{neutralise_sql('c.name')}, iif(c.active, 'true', 'false'), "
     "iif(c.portal_admin, 'true', 'false'), c.expert_until, "
     f"CASE {_ROLES} WHEN 1 THEN 'submitter' WHEN 2 THEN 'manager' "
     "WHEN 3 THEN 'submitter;manager' ELSE '' END",
@@ -109,8 +120,9 @@ def listing(
     contact_id: int | None = None,
 ) -> Iterator[Any]:
     """Contacts with their roles as last granted or revoked, by organisation and e-mail:
-    ``rows`` as :data:`ListingRow` tuples, ``csv`` as tuples of CSV cells, ``json`` as one
-    JSON object (text) per contact, with the keys of :data:`LISTING_COLUMNS`.
+    ``rows`` as :data:`ListingRow` tuples, ``table`` as tuples of the text a table shows,
+    ``csv`` as tuples of CSV cells, ``json`` as one JSON object (text) per contact, with the
+    keys of :data:`LISTING_COLUMNS`.
 
     Streams from the (org_id, email) index: rows are produced as they are read, never
     gathered, so listing a million contacts holds one row at a time.
@@ -139,7 +151,7 @@ def listing(
     rows = conn.execute(sql, params)
     if form == "json":
         return (text for (text,) in rows)
-    if form == "csv":
+    if form in ("csv", "table"):
         # A generator, not the cursor: closing a half-read listing (| head) must not close
         # a cursor whose connection may already be gone.
         return (row for row in rows)
