@@ -112,6 +112,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "init": (case("init"),),
     "log": (case("log", "--org", B_ORG), case("log", "--contact", "gina@globex.nl", codes=OWN)),
     "doctor": (case("doctor"),),
+    "where": (case("where", "--json", codes=OWN),),  # only the path, never the store's content
     "backup": (case("backup", "{dir}/copy.db"),),
     "grant": (
         case("grant", "submitter", "gina@globex.nl", "--json"),

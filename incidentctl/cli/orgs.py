@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, state
+from incidentctl.cli.completion import org_ids
 
 if TYPE_CHECKING:
     from incidentctl.services.orgs import OrgOverview
@@ -18,7 +19,12 @@ org_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OrgId = Annotated[str, typer.Argument(metavar="ID", help="The organisation id (customer number).")]
+OrgId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
