@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from reliability_support import require_installed
+from reliability_support import FIGURES, require_installed
 
 from incidentctl.errors import INVALID_INPUT, STORE_UNAVAILABLE
 
@@ -109,6 +109,7 @@ def test_db_naming_something_else_than_a_file_is_exit_6_and_leaves_nothing(
         assert not leftover.exists(), f"{leftover} was left behind"
     if before is not None:
         assert sorted(folder.iterdir()) == before
+    FIGURES["store file: --db paths refused before SQLite opened them"] += 1
 
 
 def test_a_socket_is_not_a_store(cli: Cli, socket_path: Path) -> None:
