@@ -217,3 +217,17 @@ def test_a_step_missing_before_a_later_one_is_a_fail(
     code, checks = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert failing(checks)["migration ledger"] == f"missing step {first} before a later one"
+
+
+def test_a_missing_store_given_by_path_is_a_path_to_check(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for every command (docs/cron.md): a given path that holds no store is never a
+    reason to suggest init; the default store's is."""
+    _, checks = doctor(cli)
+    assert checks["store file"]["detail"] == (
+        "missing: check the path given with --db or INCIDENTCTL_DB"
+    )
+    monkeypatch.delenv("INCIDENTCTL_DB")
+    _, checks = doctor(cli)
+    assert checks["store file"]["detail"] == "missing: create it with incidentctl init"

@@ -210,7 +210,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     app = state(ctx)
     if app.as_email:  # checked before opening: doctor must work on a store that won't open
         raise operator_only("doctor", app.as_email)
-    checks = ops.doctor(app.path)
+    checks = ops.doctor(app.path, explicit=app.db is not None)
     healthy = all(check.ok for check in checks)
     if json:
         output.emit_json(

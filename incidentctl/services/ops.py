@@ -135,9 +135,11 @@ class Check(NamedTuple):
     detail: str
 
 
-def doctor(path: Path) -> list[Check]:
+def doctor(path: Path, *, explicit: bool = True) -> list[Check]:
     """``doctor``: every check, passed or not. The store is read as it is: nothing is
-    migrated, fixed or written, so that what is wrong is reported, not hidden."""
+    migrated, fixed or written, so that what is wrong is reported, not hidden. ``explicit``:
+    the path was given (``--db``, ``INCIDENTCTL_DB``), so a missing store is a path to check,
+    not a reason to suggest ``init``."""
     from incidentctl.store import check_store_file, describe_sqlite_error, open_query_only
 
     checks = [Check("store path", True, str(path))]
@@ -147,7 +149,12 @@ def doctor(path: Path) -> list[Check]:
         checks.append(Check("store file", False, exc.message))
         return checks
     if not exists:
-        checks.append(Check("store file", False, "missing: create it with incidentctl init"))
+        advice = (
+            "check the path given with --db or INCIDENTCTL_DB"
+            if explicit
+            else "create it with incidentctl init"
+        )
+        checks.append(Check("store file", False, f"missing: {advice}"))
         return checks
     checks.append(_permissions(path))
     try:

@@ -288,6 +288,8 @@ def make_private(path: Path, notify: Callable[[str], None] | None = None) -> Non
     """Take group's and others' permissions from the store and its -wal, -shm and
     -journal files, telling ``notify`` in one line; StoreUnavailable (exit 6) if that is
     not possible (not the owner)."""
+    if os.name != "posix":  # elsewhere the mode bits do not say who may read the file
+        return
     real = path.resolve()
     fixed: list[tuple[Path, int]] = []
     for name in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
@@ -307,7 +309,8 @@ def make_private(path: Path, notify: Callable[[str], None] | None = None) -> Non
                 f"private: {owner}{exc.strerror}",
                 hint=f"its owner can fix it with: chmod 600 {name}; nothing was written",
             ) from exc
-        fixed.append((name, mode))
+        if not stat.S_IMODE(name.stat().st_mode) & 0o077:  # a file system may ignore modes
+            fixed.append((name, mode))
     if fixed and notify is not None:
         _, mode = fixed[0]
         notify(
