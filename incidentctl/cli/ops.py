@@ -200,9 +200,11 @@ def settings_set(
 
 
 def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Check the store: paths, permissions, schema version, integrity, foreign keys, WAL.
+    """Check the store: path, permissions, migrations, schema, integrity, foreign keys, WAL.
 
-    Exits 0 when every check passes, 6 when one does not.
+    Every table, index and trigger is compared with what the migrations create; a missing,
+    altered or added one is named. The store is read as it is: doctor migrates, fixes and
+    writes nothing. Exits 0 when every check passes, 6 when one does not.
     """
     from incidentctl.domain import operator_only
     from incidentctl.services import ops
@@ -235,9 +237,10 @@ def where(ctx: typer.Context, json: JsonOption = False) -> None:
     Uninstalling incidentctl leaves the store (and its -wal and -shm files) where this
     says; delete them yourself if you no longer need them.
 
-    Example:
+    Examples:
 
       incidentctl where
+
       incidentctl --db /srv/incidentctl/incidentctl.db where --json
     """
     from typer._click.core import ParameterSource
