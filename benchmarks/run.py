@@ -19,6 +19,9 @@ the same run (issue 7):
 - ``--csv`` of the same listing: the floor of the listings drawn as tables for a terminal
   (issue 12), whose first screen is also timed against an absolute 0.5 s.
 
+A shell-completion query (TAB after an address prefix, as bash asks for it) is a start-up
+case against the Typer floor too (issue 12).
+
 Results go to docs/performance.md (the full run) or are printed (--quick, unless
 --write). The store is built once per size and cached in benchmarks/data/.
 """
@@ -83,9 +86,10 @@ import json, os, subprocess, sys, time
 for request in sys.stdin:
     job = json.loads(request)
     stdin = open(job["stdin"], "rb") if job["stdin"] else subprocess.DEVNULL
+    env = {**os.environ, **job["env"]}
     start = time.perf_counter()
     child = subprocess.Popen(job["argv"], stdin=stdin, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=job.get("env"))
+                             stderr=subprocess.PIPE, env=env)
     errors = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
@@ -116,15 +120,16 @@ def measure(
     codes: set[int] | None = None,
     env: dict[str, str] | None = None,
 ) -> Sample:
-    """Run one process to completion: wall time and its peak resident memory. Exit codes
-    other than ``codes`` (default: 0) stop the suite."""
+    """Run one process to completion, with ``env`` added to the environment: wall time and
+    its peak resident memory. Exit codes other than ``codes`` (default: 0) stop the suite."""
     import json
 
     assert _spawner is not None
     assert _spawner.stdin is not None
     assert _spawner.stdout is not None
     _spawner.stdin.write(
-        json.dumps({"argv": list(argv), "stdin": str(stdin) if stdin else None, "env": env}) + "\n"
+        json.dumps({"argv": list(argv), "stdin": str(stdin) if stdin else None, "env": env or {}})
+        + "\n"
     )
     _spawner.stdin.flush()
     result = json.loads(_spawner.stdout.readline())
@@ -586,6 +591,23 @@ def run_suite(size: Size) -> tuple[list[Result], dict[str, str]]:
                 lambda a=floor_argv: measure(a),
             )
             results.append(Result(name, target, floor, "Typer floor", 1.15))
+
+        # TAB after a prefix of an address, as bash asks for it (the script --show-completion
+        # prints): at most 100 addresses of the whole store, from the index.
+        words = f"incidentctl --db {store} contacts show {email[:2]}"
+        completion = {
+            "_INCIDENTCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
+        target, floor, _ = interleaved(
+            size.startup_runs,
+            lambda: measure([INCIDENTCTL], env=completion),
+            lambda: measure([python, str(floor_app), "cmd0", "x"]),
+        )
+        results.append(
+            Result("completion: contacts show PREFIX<TAB>", target, floor, "Typer floor", 1.25)
+        )
 
         def typer_floor() -> Sample:
             return measure([python, str(floor_app), "cmd0", "x"])

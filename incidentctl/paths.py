@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 STORE_FILENAME = "incidentctl.db"
+DB_ENV = "INCIDENTCTL_DB"
+
+# How the store in use was chosen (``where``, docs/concepts.md "The store").
+SOURCE_OPTION = "option"
+SOURCE_ENVIRONMENT = "environment"
+SOURCE_DEFAULT = "default"
 
 
 def default_store_path() -> Path:

@@ -112,6 +112,7 @@ READINESS_KEYS = {
 }
 DOCTOR_KEYS = {"healthy", "checks"}
 BACKUP_KEYS = {"path", "bytes", "pages"}
+WHERE_KEYS = {"path", "source", "exists"}
 
 ROLES = {"submitter", "manager"}
 SPEC_ACTIONS = {
@@ -167,6 +168,7 @@ DOCUMENTED: dict[str, list[set[str]]] = {
     "`readiness --json`": [READINESS_KEYS],
     "`doctor --json`": [DOCTOR_KEYS],
     "`backup DEST --json`": [BACKUP_KEYS],
+    "`where --json`": [WHERE_KEYS],
 }
 
 
@@ -660,6 +662,8 @@ def test_readiness_doctor_and_backup_documents(demo: Cli, tmp_path: Path) -> Non
     copy = tmp_path / "copy.db"
     backup = _keys(_document(demo, "backup", str(copy), between=copy.unlink), BACKUP_KEYS)
     assert _is_int(backup["bytes"])
+    where = _keys(_document(demo, "where"), WHERE_KEYS)
+    assert where["exists"] is True
 
 
 # --- the page itself --------------------------------------------------------------------------

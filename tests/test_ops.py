@@ -81,7 +81,10 @@ def test_doctor_on_a_healthy_store(demo: Cli) -> None:
     for name in (
         "store path",
         "permissions",
-        "schema",
+        "migration ledger",
+        "tables",
+        "indexes",
+        "triggers",
         "integrity_check",
         "foreign_key_check",
         "journal mode",
@@ -119,7 +122,8 @@ def test_doctor_notices_missing_append_only_triggers(demo: Cli, db_path: Path) -
     sql(db_path, "DROP TRIGGER events_no_delete")
     code, checks, _ = doctor(demo)
     assert code == STORE_UNAVAILABLE
-    assert checks["audit log append-only"]["ok"] is False
+    assert checks["triggers"]["ok"] is False
+    assert "events_no_delete" in checks["triggers"]["detail"]
 
 
 def test_doctor_notices_broken_foreign_keys(demo: Cli, db_path: Path) -> None:

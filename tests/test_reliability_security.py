@@ -128,6 +128,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "init": (case("init"),),
     "log": (unknown("log", "--org", B_ORG), case("log", "--contact", B_CONTACT, codes=OWN)),
     "doctor": (case("doctor"),),
+    "where": (case("where", "--json", codes=OWN),),  # only the path, never the store's content
     "backup": (case("backup", "{dir}/copy.db"),),
     "grant": (
         unknown("grant", "submitter", B_CONTACT, "--json"),

@@ -91,22 +91,46 @@ def test_init_demo_refuses_a_store_with_organisations(cli: Cli, snapshot: Snapsh
         ("log",),
         ("settings", "show"),
         ("backup", "copy.db"),
+        ("recount", "--quiet"),
     ],
 )
-def test_commands_on_a_missing_store_exit_6_with_a_hint_to_init(
+def test_a_missing_store_named_by_the_environment_is_a_path_to_check(
     cli: Cli, db_path: Path, command: tuple[str, ...]
 ) -> None:
+    """INCIDENTCTL_DB (as a crontab would set it) names a store that is not there: the hint
+    is to check the path, never to run init, which would make the typo an empty store."""
     run = cli.fails(STORE_UNAVAILABLE, *command)
     assert str(db_path) in run.stderr
-    assert "Hint:" in run.stderr
-    assert "init" in run.stderr.splitlines()[1]
+    hint = run.stderr.splitlines()[1]
+    assert "check the path" in hint
+    assert "init" not in hint
     assert not db_path.exists(), "only init creates a store"
 
 
-def test_an_empty_file_is_not_a_store_until_init(cli: Cli, db_path: Path) -> None:
-    db_path.touch()
+def test_a_missing_store_named_by_db_is_a_path_to_check(cli: Cli, tmp_path: Path) -> None:
+    typo = tmp_path / "incidnetctl.db"
+    run = cli.fails(STORE_UNAVAILABLE, "--db", str(typo), "recount", "--quiet")
+    assert str(typo) in run.error_lines[0]
+    assert "check the path" in run.stderr
+    assert "init" not in run.stderr
+    assert not typo.exists()
+
+
+def test_the_missing_default_store_suggests_init(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from incidentctl.paths import default_store_path
+
+    monkeypatch.delenv("INCIDENTCTL_DB")
     run = cli.fails(STORE_UNAVAILABLE, "contacts", "list")
-    assert "init" in run.stderr
+    assert str(default_store_path()) in run.error_lines[0]
+    assert run.stderr.splitlines()[1] == "Hint: create one with: incidentctl init"
+    assert not default_store_path().exists()
+
+
+def test_an_empty_file_is_not_a_store_until_init(cli: Cli, db_path: Path) -> None:
+    db_path.touch(mode=0o600)
+    run = cli.fails(STORE_UNAVAILABLE, "contacts", "list")
+    assert "empty" in run.error_lines[0]
+    assert "check the path" in run.stderr
     assert db_path.read_bytes() == b""
     cli.ok("init")
     cli.ok("contacts", "list")

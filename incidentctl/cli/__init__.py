@@ -15,7 +15,9 @@ from typer.core import TyperGroup
 from incidentctl import __version__, errors, output
 from incidentctl.cli import access, apply, clock, contacts, ops, orgs, quota, recount, roles
 from incidentctl.cli.common import AppState
+from incidentctl.cli.completion import contact_emails
 from incidentctl.output import error
+from incidentctl.paths import DB_ENV
 
 _debug = False
 
@@ -40,6 +42,7 @@ COMMAND_ORDER = (
     "log",
     "settings",
     "doctor",
+    "where",
     "backup",
 )
 
@@ -57,6 +60,7 @@ SHORT_HELP = {
     "recount": "The nightly recount and its report (for cron).",
     "log": "The audit log.",
     "doctor": "Check the store's health.",
+    "where": "Which store is in use, and why.",
     "backup": "Copy the store while it is in use.",
 }
 
@@ -178,7 +182,9 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # --install-completion and --show-completion for bash, zsh and fish (README,
+    # "Shell completion"); the values come from incidentctl.cli.completion.
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
@@ -196,7 +202,7 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            envvar="INCIDENTCTL_DB",
+            envvar=DB_ENV,
             metavar="PATH",
             help="The store file. Default: incidentctl.db in your user data folder.",
         ),
@@ -208,6 +214,7 @@ def root(
             envvar="INCIDENTCTL_AS",
             metavar="EMAIL",
             help="Act as this portal user, with the portal's rules (default: the operator).",
+            autocompletion=contact_emails,
         ),
     ] = None,
     now: Annotated[
@@ -257,6 +264,12 @@ def root(
         raise errors.InvalidInput(
             "--as (or INCIDENTCTL_AS) is empty",
             hint="give a contact's e-mail address, or leave --as out to act as the operator",
+        )
+    if (db is not None and not db.strip()) or (db is None and os.environ.get(DB_ENV) == ""):
+        # An unset variable in a script must never silently select the default store.
+        raise errors.InvalidInput(
+            "--db (or INCIDENTCTL_DB) is empty",
+            hint="give the path of the store file, or leave --db out for the default store",
         )
     if as_email is not None and now is not None:
         # The clock belongs to the installation: a portal user who could pin it could submit

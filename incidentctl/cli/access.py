@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, show_time, state
+from incidentctl.cli.completion import contact_emails, org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
@@ -20,9 +21,15 @@ incidents_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Email = Annotated[str, typer.Argument(metavar="EMAIL", help="The contact's e-mail address.")]
+Email = Annotated[
+    str,
+    typer.Argument(
+        metavar="EMAIL", help="The contact's e-mail address.", autocompletion=contact_emails
+    ),
+]
 OrgFilter = Annotated[
-    str | None, typer.Option("--org", metavar="ID", help="Only this organisation.")
+    str | None,
+    typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
 ]
 
 

@@ -46,9 +46,12 @@ class AppState:
         """The store, opened (and migrated) on first use; the clock is resolved with it, so a
         bad --now is reported by every command that uses the store."""
         if self._store is None:
+            from incidentctl.output import notice
             from incidentctl.store import Store
 
-            self._store = Store.open(self.path, create=create)
+            self._store = Store.open(
+                self.path, create=create, explicit=self.db is not None, notify=notice
+            )
             self.clock  # noqa: B018 - a bad --now is reported by every command
         return self._store
 

@@ -7,6 +7,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
+from incidentctl.cli.completion import contact_emails, org_ids, role_names
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.vocabulary import ROLE_HELP
 
@@ -22,7 +23,12 @@ contacts_app = typer.Typer(
 )
 
 Email = Annotated[
-    str, typer.Argument(metavar="EMAIL", help="The contact's e-mail address (any case).")
+    str,
+    typer.Argument(
+        metavar="EMAIL",
+        help="The contact's e-mail address (any case).",
+        autocompletion=contact_emails,
+    ),
 ]
 
 
@@ -54,7 +60,12 @@ def _expert_until(text: str | None) -> tuple[date | None, bool]:
 def add(
     ctx: typer.Context,
     email: Email,
-    org: Annotated[str, typer.Option("--org", metavar="ID", help="The contact's organisation.")],
+    org: Annotated[
+        str,
+        typer.Option(
+            "--org", metavar="ID", help="The contact's organisation.", autocompletion=org_ids
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", metavar="TEXT", help="Full name.")],
     portal_admin: Annotated[
         bool,
@@ -224,11 +235,19 @@ def import_(
 def list_(
     ctx: typer.Context,
     org: Annotated[
-        str | None, typer.Option("--org", metavar="ID", help="Only this organisation's contacts.")
+        str | None,
+        typer.Option(
+            "--org", metavar="ID", help="Only this organisation's contacts.", autocompletion=org_ids
+        ),
     ] = None,
     role: Annotated[
         str | None,
-        typer.Option("--role", metavar="ROLE", help=f"Only holders of ROLE: {ROLE_HELP}"),
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help=f"Only holders of ROLE: {ROLE_HELP}",
+            autocompletion=role_names,
+        ),
     ] = None,
     pending: Annotated[
         bool, typer.Option("--pending", help="Only contacts with a role change not yet in effect.")

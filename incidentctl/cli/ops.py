@@ -1,4 +1,4 @@
-"""``init``, ``log``, ``settings``, ``doctor``, ``backup``."""
+"""``init``, ``log``, ``settings``, ``doctor``, ``where``, ``backup``."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +8,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
+from incidentctl.cli.completion import contact_emails, org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import STORE_UNAVAILABLE
 from incidentctl.vocabulary import SETTING_HELP
@@ -30,6 +31,7 @@ def register(app: typer.Typer) -> None:
     app.command("log")(log)
     app.add_typer(settings_app)
     app.command("doctor")(doctor)
+    app.command("where")(where)
     app.command("backup")(backup)
 
 
@@ -83,10 +85,14 @@ LOG_CSV_COLUMNS = (
 def log(
     ctx: typer.Context,
     org: Annotated[
-        str | None, typer.Option("--org", metavar="ID", help="Only this organisation.")
+        str | None,
+        typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
     ] = None,
     contact: Annotated[
-        str | None, typer.Option("--contact", metavar="EMAIL", help="Only this contact.")
+        str | None,
+        typer.Option(
+            "--contact", metavar="EMAIL", help="Only this contact.", autocompletion=contact_emails
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", metavar="TIME", help="Only from TIME on (e.g. -1d).")
@@ -317,9 +323,11 @@ def settings_set(
 
 
 def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Check the store: paths, permissions, schema version, integrity, foreign keys, WAL.
+    """Check the store: path, permissions, migrations, schema, integrity, foreign keys, WAL.
 
-    Exits 0 when every check passes, 6 when one does not.
+    Every table, index and trigger is compared with what the migrations create; a missing,
+    altered or added one is named. The store is read as it is: doctor migrates, fixes and
+    writes nothing. Exits 0 when every check passes, 6 when one does not.
     """
     from incidentctl.domain import operator_only
     from incidentctl.services import ops
@@ -327,7 +335,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     app = state(ctx)
     if app.as_email:  # checked before opening: doctor must work on a store that won't open
         raise operator_only("doctor", app.as_email)
-    checks = ops.doctor(app.path)
+    checks = ops.doctor(app.path, explicit=app.db is not None)
     healthy = all(check.ok for check in checks)
     if json:
         output.emit_json(
@@ -342,6 +350,50 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
         output.line("The store is healthy." if healthy else "The store has problems (see FAIL).")
     if not healthy:
         raise typer.Exit(STORE_UNAVAILABLE)
+
+
+def where(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Show the store in use, how it was chosen, and whether it exists.
+
+    The store is --db PATH when given, else INCIDENTCTL_DB when set, else incidentctl.db
+    in your user data folder. This only looks: it neither creates nor opens the store.
+    Uninstalling incidentctl leaves the store (and its -wal and -shm files) where this
+    says; delete them yourself if you no longer need them.
+
+    Examples:
+
+      incidentctl where
+
+      incidentctl --db /srv/incidentctl/incidentctl.db where --json
+    """
+    from typer._click.core import ParameterSource
+
+    from incidentctl.paths import SOURCE_DEFAULT, SOURCE_ENVIRONMENT, SOURCE_OPTION
+    from incidentctl.services import ops
+
+    app = state(ctx)
+    chosen = ctx.find_root().get_parameter_source("db")
+    if chosen is ParameterSource.COMMANDLINE:
+        source = SOURCE_OPTION
+    elif chosen is ParameterSource.ENVIRONMENT:
+        source = SOURCE_ENVIRONMENT
+    else:
+        source = SOURCE_DEFAULT
+    location = ops.where(app.path, source)
+    if json:
+        output.emit_json(
+            {"path": str(location.path), "source": location.source, "exists": location.exists}
+        )
+        return
+    how = {
+        SOURCE_OPTION: "--db",
+        SOURCE_ENVIRONMENT: "the INCIDENTCTL_DB environment variable",
+        SOURCE_DEFAULT: "the default (no --db, INCIDENTCTL_DB not set)",
+    }[location.source]
+    exists = "yes" if location.exists else "no"
+    if location.problem:
+        exists += f": {location.problem}"
+    output.fields([("Store", location.path), ("Chosen by", how), ("Exists", exists)])
 
 
 def backup(

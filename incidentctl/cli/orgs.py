@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, state
+from incidentctl.cli.completion import org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 
 if TYPE_CHECKING:
@@ -19,7 +20,12 @@ org_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OrgId = Annotated[str, typer.Argument(metavar="ID", help="The organisation id (customer number).")]
+OrgId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:

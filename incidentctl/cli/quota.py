@@ -6,6 +6,7 @@ import typer
 
 from incidentctl import output
 from incidentctl.cli.common import JsonOption, clock_notice, state
+from incidentctl.cli.completion import quota_words
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
 from incidentctl.errors import InvalidInput
@@ -27,7 +28,11 @@ def quota(
     ctx: typer.Context,
     words: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[ID | explain ID]", help="An organisation id, or explain ID."),
+        typer.Argument(
+            metavar="[ID | explain ID]",
+            help="An organisation id, or explain ID.",
+            autocompletion=quota_words,
+        ),
     ] = None,
     csv: CsvOption = False,
     json: JsonOption = False,

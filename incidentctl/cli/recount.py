@@ -41,13 +41,21 @@ def recount(
     changes nothing unless --force. Reports organisations over quota, experts whose
     certification lapsed since the last run, organisations without an active portal
     admin or where nobody can submit, and role changes still propagating. Exits 0
-    whether or not there is something to report. Operator only. See docs/cron.md.
+    whether or not there is something to report; a store without organisations gets a
+    warning on stderr, even with --quiet. Operator only. See docs/cron.md.
     """
     from incidentctl.domain import Role
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
     report = recount_service.recount(app.store(), app.actor, app.clock.now, force=force)
+    if report.organisations == 0:
+        # On stderr even with --quiet or --json, so cron mails it: a store without
+        # organisations is most likely the wrong store (docs/cron.md).
+        output.notice(
+            f"Warning: the store at {app.path} has no organisations, so the recount published "
+            "nothing; check that --db names the store you use ('incidentctl where')"
+        )
     if json:
         output.emit_json(report.document())
         return

@@ -9,6 +9,7 @@ import typer
 
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
+from incidentctl.cli.completion import contact_emails, role_names
 from incidentctl.errors import INVALID_INPUT, NOT_FOUND, QUOTA_EXCEEDED, InvalidInput
 from incidentctl.vocabulary import ROLE_HELP
 
@@ -17,9 +18,14 @@ if TYPE_CHECKING:
     from incidentctl.services.roles import BatchOutcome
     from incidentctl.store.roles import BatchRow
 
-RoleArgument = Annotated[str, typer.Argument(metavar="ROLE", help=ROLE_HELP)]
+RoleArgument = Annotated[
+    str, typer.Argument(metavar="ROLE", help=ROLE_HELP, autocompletion=role_names)
+]
 Emails = Annotated[
-    list[str] | None, typer.Argument(metavar="[EMAIL]...", help="E-mail addresses of contacts.")
+    list[str] | None,
+    typer.Argument(
+        metavar="[EMAIL]...", help="E-mail addresses of contacts.", autocompletion=contact_emails
+    ),
 ]
 FileOption = Annotated[
     str | None,

@@ -22,7 +22,7 @@ from incidentctl.domain import (
 )
 from incidentctl.errors import InvalidInput, StoreUnavailable
 from incidentctl.services.lookups import require_org, require_portal_admin
-from incidentctl.store import Store, audit
+from incidentctl.store import Store, audit, health
 from incidentctl.store.audit import Event
 from incidentctl.vocabulary import SETTING_HELP
 
@@ -161,7 +161,24 @@ def _shown_values(text: str | None, own: str | None) -> str | None:
     return audit.encode(values)
 
 
-# --- doctor and backup --------------------------------------------------------------------
+# --- where, doctor and backup -------------------------------------------------------------
+
+
+class StoreLocation(NamedTuple):
+    path: Path
+    source: str  # paths.SOURCE_OPTION, SOURCE_ENVIRONMENT or SOURCE_DEFAULT
+    exists: bool  # a store file is there (it may still be empty or another's)
+    problem: str | None  # something other than a store file is there
+
+
+def where(path: Path, source: str) -> StoreLocation:
+    """``where``: the store in use and how it was chosen; looks, never opens or creates."""
+    from incidentctl.store import check_store_file
+
+    try:
+        return StoreLocation(path.absolute(), source, check_store_file(path), None)
+    except StoreUnavailable as exc:
+        return StoreLocation(path.absolute(), source, False, exc.message)
 
 
 class Check(NamedTuple):
@@ -170,60 +187,161 @@ class Check(NamedTuple):
     detail: str
 
 
-def doctor(path: Path) -> list[Check]:
-    """``doctor``: every check, passed or not; opening the store is one of them."""
+def doctor(path: Path, *, explicit: bool = True) -> list[Check]:
+    """``doctor``: every check, passed or not. The store is read as it is: nothing is
+    migrated, fixed or written, so that what is wrong is reported, not hidden. ``explicit``:
+    the path was given (``--db``, ``INCIDENTCTL_DB``), so a missing store is a path to check,
+    not a reason to suggest ``init``."""
+    from incidentctl.store import check_store_file, describe_sqlite_error, open_query_only
+
     checks = [Check("store path", True, str(path))]
-    if not path.exists():
-        checks.append(Check("store file", False, "missing: create it with incidentctl init"))
-        return checks
-    mode = stat.S_IMODE(path.stat().st_mode)
-    checks.append(
-        Check(
-            "permissions",
-            mode & 0o077 == 0,
-            f"{mode:04o}" + ("" if mode & 0o077 == 0 else " (others can read it: chmod 600)"),
-        )
-    )
     try:
-        store = Store.open(path)
+        exists = check_store_file(path)
+    except StoreUnavailable as exc:
+        checks.append(Check("store file", False, exc.message))
+        return checks
+    if not exists:
+        advice = (
+            "check the path given with --db or INCIDENTCTL_DB"
+            if explicit
+            else "create it with incidentctl init"
+        )
+        checks.append(Check("store file", False, f"missing: {advice}"))
+        return checks
+    checks.append(_permissions(path))
+    try:
+        conn = open_query_only(path)
     except StoreUnavailable as exc:
         checks.append(Check("open", False, exc.message))
         return checks
     try:
-        checks += _database_checks(store.conn)
+        checks += _database_checks(conn)
+    except sqlite3.Error as exc:
+        translated = describe_sqlite_error(exc, path)
+        checks.append(Check("open", False, translated.message if translated else str(exc)))
     finally:
-        store.close()
+        conn.close()
     return checks
 
 
+def _permissions(path: Path) -> Check:
+    """The store and its -wal and -shm files: their owner's only (any command fixes them)."""
+    real = path.resolve()
+    modes = {}
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            modes[suffix] = stat.S_IMODE(real.with_name(real.name + suffix).stat().st_mode)
+        except FileNotFoundError:
+            continue
+    open_to_others = [suffix for suffix, mode in modes.items() if mode & 0o077]
+    detail = f"{modes['']:04o}"
+    if open_to_others:
+        shown = ", ".join(f"{suffix or 'store'} {modes[suffix]:04o}" for suffix in open_to_others)
+        detail = (
+            f"{shown}: group or others can read or write it (the next command makes it "
+            f"private, or: chmod 600 {path})"
+        )
+    return Check("permissions", not open_to_others, detail)
+
+
+_KINDS = (("table", "tables"), ("index", "indexes"), ("trigger", "triggers"), ("view", "views"))
+
+
 def _database_checks(conn: sqlite3.Connection) -> list[Check]:
-    applied = migrations.applied_names(conn)
-    integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-    foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
-    journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    triggers = {
-        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    }
-    guarded = all(f"events_no_{verb}" in triggers for verb in ("update", "delete"))
+    ledger_check, steps = _ledger_check(conn)
+    checks = [ledger_check]
+    if steps is not None:
+        expected = health.expected_schema(steps)
+        actual = health.schema(conn)
+        for kind, label in _KINDS:
+            compared = _compare(kind, label, expected, actual)
+            if compared is not None:
+                checks.append(compared)
+    integrity = health.integrity(conn)
+    foreign = health.foreign_key_problems(conn)
+    journal = health.journal_mode(conn)
     return [
-        Check(
-            "schema",
-            len(applied) == migrations.SCHEMA_VERSION,
-            f"version {len(applied)} of {migrations.SCHEMA_VERSION}"
-            + (f" ({applied[-1]})" if applied else ""),
-        ),
+        *checks,
         Check("integrity_check", integrity == ["ok"], "; ".join(integrity[:5])),
         Check(
             "foreign_key_check",
             not foreign,
-            "ok" if not foreign else f"{len(foreign)} rows point at missing rows",
+            "ok" if not foreign else f"{foreign} rows point at missing rows",
         ),
-        Check("journal mode", journal == "wal", str(journal)),
-        Check(
-            "audit log append-only", guarded, "triggers present" if guarded else "triggers missing"
-        ),
+        Check("journal mode", journal == "wal", journal),
         Check("sqlite", True, sqlite3.sqlite_version),
     ]
+
+
+def _ledger_check(conn: sqlite3.Connection) -> tuple[Check, list[str] | None]:
+    """The migration ledger against this version's steps, and the steps whose schema the
+    store should have (None when it cannot be known: no ledger, or a newer version's)."""
+    known = [name for name, _ in migrations.STEPS]
+    applied = health.ledger(conn)
+    if not applied:
+        if health.has_tables(conn):
+            return Check("migration ledger", False, "none: not an incidentctl store"), None
+        return Check("migration ledger", False, "none: an empty store (run init)"), None
+    problems = []
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        problems.append(
+            f"unknown step {', '.join(unknown)}: written by a newer incidentctl, or altered"
+        )
+    repeated = sorted({name for name in applied if applied.count(name) > 1})
+    if repeated:
+        problems.append(f"step {', '.join(repeated)} recorded more than once")
+    done = [name for name in dict.fromkeys(applied) if name in known]
+    if done != known[: len(done)]:
+        missing = [name for name in known[: len(done)] if name not in done]
+        problems.append(
+            f"missing step {', '.join(missing)} before a later one"
+            if missing
+            else "steps recorded out of order"
+        )
+    if problems:
+        # With a step missing or out of order, no schema is the one expected: compare none.
+        comparable = not unknown and done == known[: len(done)]
+        return Check("migration ledger", False, "; ".join(problems)), (done if comparable else None)
+    detail = f"{len(done)} of {len(known)} steps applied ({done[-1]})"
+    if len(done) < len(known):
+        detail += f"; the next command applies {', '.join(known[len(done) :])}"
+    return Check("migration ledger", True, detail), done
+
+
+def _compare(
+    kind: str,
+    label: str,
+    expected: dict[tuple[str, str], health.SchemaObject],
+    actual: dict[tuple[str, str], health.SchemaObject],
+) -> Check | None:
+    """One kind of schema object, each with the definition the migrations give it. The
+    ledger table is sqlite-utils' own: its definition may differ between its versions."""
+
+    def of_kind(objects: dict[tuple[str, str], health.SchemaObject]) -> dict[str, str]:
+        return {
+            name: f"{obj.table}\n{obj.sql}"
+            for (obj_kind, name), obj in objects.items()
+            if obj_kind == kind and obj.table != migrations.MIGRATIONS_TABLE
+        }
+
+    want, have = of_kind(expected), of_kind(actual)
+    if not want and not have:
+        return None
+    missing = sorted(want.keys() - have.keys())
+    altered = sorted(name for name in want.keys() & have.keys() if want[name] != have[name])
+    unexpected = sorted(have.keys() - want.keys())
+    problems = [
+        f"{what} {kind} {', '.join(names)}"
+        for what, names in (("missing", missing), ("altered", altered), ("unexpected", unexpected))
+        if names
+    ]
+    if problems:
+        return Check(label, False, "; ".join(problems))
+    detail = f"{len(want)} as the migrations create them"
+    if kind == "trigger":
+        detail += " (the audit log is append-only)"
+    return Check(label, True, detail)
 
 
 class Backup(NamedTuple):

@@ -4,13 +4,19 @@
 and hands out transactions: :meth:`Store.write` is ``BEGIN IMMEDIATE`` so a read that decides
 a write (a quota check) can never race another process. The modules beside this one hold the
 queries of each part of the domain.
+
+Before SQLite sees a path, :func:`check_store_file` makes sure it names a regular file (or a
+place where one can be created): SQLite would block forever on a FIFO and leave ``-journal``
+and ``-wal`` files beside a device. An existing store that group or others may read is made
+private when it is opened (docs/concepts.md, "The store").
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,22 +49,29 @@ class Store:
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = False) -> Store:
-        """Open the store at ``path``; with ``create``, make it (and its folder) first.
+    def open(
+        cls,
+        path: Path,
+        *,
+        create: bool = False,
+        explicit: bool = True,
+        notify: Callable[[str], None] | None = None,
+    ) -> Store:
+        """Open the store at ``path``; with ``create``, make it (and its folders) first.
 
-        Raises StoreUnavailable (exit 6) for a missing store, a file that is not an
-        incidentctl store, or a store written by a newer version, which is left untouched.
+        ``explicit`` says the path was given (``--db``, ``INCIDENTCTL_DB``) rather than the
+        default: a missing store is then a path to check, never a reason to suggest ``init``.
+        ``notify`` receives a one-line notice when the store's permissions were fixed.
+
+        Raises StoreUnavailable (exit 6) for a missing store, a path that is not a regular
+        file, a file that is not an incidentctl store, a store written by a newer version
+        (left untouched), or one open to others that cannot be made private.
         """
         created = False
-        if not path.exists():
+        if not check_store_file(path):
             if not create:
-                raise StoreUnavailable(
-                    f"no store at {path}",
-                    hint=f"create one with: incidentctl --db {path} init",
-                )
+                raise StoreUnavailable(f"no store at {path}", hint=_missing_hint(path, explicit))
             created = _create_file(path)
-        elif path.is_dir():
-            raise StoreUnavailable(f"{path} is a directory, not a store file")
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout(), isolation_level=None)
         except sqlite3.Error as exc:
@@ -66,7 +79,7 @@ class Store:
         store = cls(path, conn)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            store._migrate(create=create, created=created)
+            store._migrate(create=create, created=created, explicit=explicit, notify=notify)
         except sqlite3.Error as exc:
             conn.close()
             raise _unavailable(exc, path) from exc
@@ -75,7 +88,14 @@ class Store:
             raise
         return store
 
-    def _migrate(self, *, create: bool, created: bool) -> None:
+    def _migrate(
+        self,
+        *,
+        create: bool,
+        created: bool,
+        explicit: bool,
+        notify: Callable[[str], None] | None,
+    ) -> None:
         applied = migrations.applied_names(self.conn)
         newer = migrations.unknown_steps(applied)
         if newer:
@@ -84,8 +104,6 @@ class Store:
                 f"(unknown schema step {newer[-1]})",
                 hint="upgrade incidentctl to use this store; it has not been changed",
             )
-        if not migrations.pending_steps(applied):
-            return
         if not applied:
             # Migrations are transactional, so tables without our applied steps belong to
             # another application: never add ours to it, not even for init.
@@ -97,11 +115,16 @@ class Store:
                     f"{self.path} is a SQLite database but not an incidentctl store",
                     hint="point --db at an incidentctl store, or create one with init",
                 )
-        if not applied and not create:
-            raise StoreUnavailable(
-                f"no store at {self.path} (the file is empty)",
-                hint=f"create one with: incidentctl --db {self.path} init",
-            )
+            if not create:
+                raise StoreUnavailable(
+                    f"no store at {self.path} (the file is empty)",
+                    hint=_missing_hint(self.path, explicit),
+                )
+        if not created:
+            # Only a file known to be ours (or about to be) is changed: never another's.
+            make_private(self.path, notify)
+        if not migrations.pending_steps(applied):
+            return
         if created or not applied:
             # WAL lets readers (listings, the recount's snapshot) run beside a writer.
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -174,11 +197,65 @@ class Store:
         return None if row is None else str(row[0])
 
 
-def _create_file(path: Path) -> bool:
-    """Create an empty store file readable only by its owner; False if it appeared meanwhile."""
+def _missing_hint(path: Path, explicit: bool) -> str:
+    if explicit:
+        # A mistyped path in a crontab must not become an empty store that recounts nothing
+        # every night: point at the path, never at init (docs/cron.md).
+        return (
+            "check the path given with --db or INCIDENTCTL_DB "
+            "('incidentctl where' shows the store in use)"
+        )
+    return "create one with: incidentctl init"
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_store_file(path: Path) -> bool:
+    """Whether a store file exists at ``path``; False when nothing is there yet (a dangling
+    symbolic link included), so that one can be created.
+
+    Raises StoreUnavailable (exit 6) when ``path`` names something SQLite must not open:
+    a folder, a device, a FIFO, a socket, or a path under a regular file.
+    """
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        mode = path.stat().st_mode  # follows a symbolic link to what it names
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        raise StoreUnavailable(
+            f"{path} cannot be a store: a part of the path is a file, not a folder",
+            hint="give --db the path of a store file (for init: of a new file in a folder)",
+        ) from None
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot use the store at {path}: {exc.strerror}",
+            hint="check the path given with --db or INCIDENTCTL_DB and its permissions",
+        ) from exc
+    if stat.S_ISREG(mode):
+        return True
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise StoreUnavailable(
+        f"{path} is {kind}, not a store file",
+        hint="give --db the path of a store file (for init: of a new file in a folder)",
+    )
+
+
+def _create_file(path: Path) -> bool:
+    """Create an empty store file readable only by its owner, and any missing folders
+    private too; False if the file appeared meanwhile."""
+    # O_EXCL refuses a dangling symbolic link, and SQLite would then create what it names
+    # with the umask's mode: create the file it names, privately.
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        _make_folders(target.parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:
         return False
     except OSError as exc:
@@ -186,8 +263,79 @@ def _create_file(path: Path) -> bool:
             f"cannot create the store at {path}: {exc.strerror}",
             hint="choose another place with --db, or fix the folder's permissions",
         ) from exc
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)  # a umask may take away more than group and others' bits
+    finally:
+        os.close(fd)
     return True
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each 0700 whatever the umask."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        new.chmod(0o700)
+
+
+def make_private(path: Path, notify: Callable[[str], None] | None = None) -> None:
+    """Take group's and others' permissions from the store and its -wal, -shm and
+    -journal files, telling ``notify`` in one line; StoreUnavailable (exit 6) if that is
+    not possible (not the owner)."""
+    if os.name != "posix":  # elsewhere the mode bits do not say who may read the file
+        return
+    real = path.resolve()
+    fixed: list[tuple[Path, int]] = []
+    for name in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
+        try:
+            status = name.stat()
+        except FileNotFoundError:
+            continue
+        mode = stat.S_IMODE(status.st_mode)
+        if not mode & 0o077:
+            continue
+        try:
+            name.chmod(mode & 0o700)
+        except OSError as exc:
+            owner = "" if status.st_uid == os.geteuid() else "you are not its owner: "
+            raise StoreUnavailable(
+                f"{name} is open to group or others (mode {mode:04o}) and cannot be made "
+                f"private: {owner}{exc.strerror}",
+                hint=f"its owner can fix it with: chmod 600 {name}; nothing was written",
+            ) from exc
+        if not stat.S_IMODE(name.stat().st_mode) & 0o077:  # a file system may ignore modes
+            fixed.append((name, mode))
+    if fixed and notify is not None:
+        _, mode = fixed[0]
+        notify(
+            f"Note: the store at {path} was open to group or others (mode {mode:04o}); "
+            f"made it private (mode {mode & 0o700:04o})"
+        )
+
+
+def open_query_only(path: Path, *, timeout: float | None = None) -> sqlite3.Connection:
+    """A connection that reads the store as it is: no migration, no permission fix, no
+    write (``doctor``, shell completion). StoreUnavailable when it cannot be opened."""
+    if not check_store_file(path):
+        raise StoreUnavailable(f"no store at {path}")
+    try:
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout() if timeout is None else timeout, isolation_level=None
+        )
+    except sqlite3.Error as exc:
+        raise _unavailable(exc, path) from exc
+    try:
+        conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _unavailable(exc, path) from exc
+    return conn
 
 
 def _unavailable(exc: sqlite3.Error, path: Path) -> IncidentctlError:

@@ -1,0 +1,89 @@
+"""The values TAB completes (README, "Shell completion"): role names in both languages,
+and organisation ids and contact addresses from the store given by --db or
+INCIDENTCTL_DB (or the default).
+
+Typer calls these only while completing, with the command line parsed so far; the root
+callback has not run then, so the store path is read from the parsed --db here. Each
+answer keeps the case the user typed for the part already typed: addresses and role names
+compare in any case, but a shell keeps only answers that start with what was typed.
+"""
+
+import os
+from pathlib import Path
+
+import typer
+
+from incidentctl.paths import DB_ENV
+
+# Every spelling parse_role accepts, as the portal writes them; the help says which role.
+ROLE_NAMES = (
+    ("submitter", "may submit incidents (Incidentenbeheer)"),
+    ("manager", "may view all incidents (Incidentmanagement)"),
+    ("Incidentenbeheer", "submitter"),
+    ("Incidentbeheer", "submitter"),
+    ("Incidentmanagement", "manager"),
+    ("Incidentenmanagement", "manager"),
+)
+
+
+def role_names(incomplete: str) -> list[tuple[str, str]]:
+    return _matching(ROLE_NAMES, incomplete, any_case=True)
+
+
+def contact_emails(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Addresses of existing contacts (not for ``add``, which takes a new one)."""
+    if ctx.info_name == "add":
+        return []
+    from incidentctl.services import completion
+
+    found = completion.contacts(_store_path(ctx), incomplete)
+    return _matching(found, incomplete, any_case=True)
+
+
+def org_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Ids of existing organisations (not for ``org add``, which takes a new one)."""
+    if ctx.info_name == "add" and ctx.parent is not None and ctx.parent.info_name == "org":
+        return []
+    from incidentctl.services import completion
+
+    return _matching(completion.organisations(_store_path(ctx), incomplete), incomplete)
+
+
+def quota_words(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """``quota ID`` or ``quota explain ID``."""
+    explain = [("explain", "how the maximum was derived")]
+    words = list(ctx.params.get("words") or [])
+    if words and words != ["explain"]:
+        return []
+    found = org_ids(ctx, incomplete)
+    return found if words else _matching(explain, incomplete) + found
+
+
+def _store_path(ctx: typer.Context) -> Path | None:
+    """The store the command would use; None when --db or INCIDENTCTL_DB is empty (the
+    command itself refuses that)."""
+    db = ctx.find_root().params.get("db")
+    if db is not None and not str(db).strip():
+        return None
+    if db is None and os.environ.get(DB_ENV) == "":
+        return None
+    from incidentctl.paths import store_path
+
+    return store_path(db)
+
+
+def _matching(
+    values: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+    incomplete: str,
+    *,
+    any_case: bool = False,
+) -> list[tuple[str, str]]:
+    from incidentctl.output import printable
+
+    answers = []
+    for value, help_text in values:
+        if any_case and value[: len(incomplete)].lower() == incomplete.lower():
+            value = incomplete + value[len(incomplete) :]
+        if value.startswith(incomplete):
+            answers.append((value, printable(help_text)))
+    return answers
