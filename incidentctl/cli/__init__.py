@@ -10,10 +10,22 @@ from typing import Annotated, Any
 import typer
 from typer._click.core import Context as ClickContext
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
 from incidentctl import __version__, errors, output
-from incidentctl.cli import access, apply, clock, contacts, ops, orgs, quota, recount, roles
+from incidentctl.cli import (
+    access,
+    apply,
+    clock,
+    contacts,
+    helpformat,
+    ops,
+    orgs,
+    quota,
+    recount,
+    roles,
+)
 from incidentctl.cli.common import AppState
 from incidentctl.cli.completion import contact_emails
 from incidentctl.output import error
@@ -21,30 +33,6 @@ from incidentctl.paths import DB_ENV
 
 _debug = False
 
-
-# The order of --help: setting up, the daily work, the nightly job, looking into things.
-COMMAND_ORDER = (
-    "init",
-    "org",
-    "contacts",
-    "grant",
-    "revoke",
-    "apply",
-    "quota",
-    "policy",
-    "check",
-    "pending",
-    "login",
-    "incidents",
-    "readiness",
-    "recount",
-    "clock",
-    "log",
-    "settings",
-    "doctor",
-    "where",
-    "backup",
-)
 
 # One line per command in the overview of --help (the docstrings say more).
 SHORT_HELP = {
@@ -69,9 +57,15 @@ class IncidentctlGroup(TyperGroup):
     """Runs a command and turns whatever it raises into one error line and an exit code."""
 
     def list_commands(self, ctx: ClickContext) -> list[str]:
-        names = super().list_commands(ctx)
-        rank = {name: index for index, name in enumerate(COMMAND_ORDER)}
-        return sorted(names, key=lambda name: rank.get(name, len(rank)))
+        return helpformat.command_order(super().list_commands(ctx))
+
+    def format_commands(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
+        commands = {}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                commands[name] = command
+        helpformat.format_grouped_commands(commands, ctx, formatter)
 
     def main(  # type: ignore[override]
         self,
@@ -252,7 +246,19 @@ def root(
     incidents. A role change takes effect after the propagation delay (10 minutes) and
     then needs a fresh log-in.
 
-    Start with: incidentctl init --demo, then incidentctl contacts list.
+    Try it on a demo store of its own, then start the real one (README.md, "The first
+    day"); remove demo.db* when you are done with the demo.
+
+    Examples:
+
+    \b
+      incidentctl --db demo.db init --demo
+      incidentctl --db demo.db contacts list
+      incidentctl init
+      incidentctl org import customers.csv
+      incidentctl contacts import contacts.csv
+      incidentctl grant submitter jan@acme.nl
+
     Exit codes: 0 ok, 2 bad input, 3 not found, 4 not authorized, 5 quota exceeded,
     6 store unavailable, 1 internal error.
     """
@@ -289,6 +295,7 @@ for module in (ops, orgs, contacts, roles, apply, quota, recount, access, clock)
 for command in app.registered_commands:
     if command.name in SHORT_HELP:
         command.short_help = SHORT_HELP[command.name]
+helpformat.use_natural_help(app)
 
 
 def main() -> None:

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
 incidents_app = typer.Typer(
     name="incidents",
-    help="Submit and list incidents as a portal user (--as EMAIL), with the portal's rules.",
+    help="""Submit and list incidents as a portal user (--as EMAIL), with the portal's rules.
+
+    Examples:
+
+    \b
+      incidentctl --as jan@acme.nl incidents submit --subject "Blank pages"
+      incidentctl --as jan@acme.nl incidents list
+    """,
     short_help="Submit and list incidents as a portal user (--as).",
     no_args_is_help=True,
 )
@@ -67,6 +74,13 @@ def check(
     minutes); relogin (the role is in effect, but the session started before that: log
     in again and clear cookies); denied (no role, inactive, or revoked).
     Exits 0 when the contact may submit, 4 when not.
+
+    Examples:
+
+    \b
+      incidentctl check jan@acme.nl
+      incidentctl check jan@acme.nl --at +10m
+      incidentctl check jan@acme.nl --json | jq .submit.status
     """
     from incidentctl.services import access as access_service
 
@@ -114,6 +128,7 @@ def pending(
 
     Example:
 
+    \b
       incidentctl pending --org 1001
     """
     from incidentctl.domain import Role
@@ -153,7 +168,14 @@ def pending(
 
 def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     """Record a portal log-in for the contact: a new session, which picks up the roles in
-    effect at this moment."""
+    effect at this moment.
+
+    Examples:
+
+    \b
+      incidentctl login jan@acme.nl
+      incidentctl --as jan@acme.nl login jan@acme.nl
+    """
     from incidentctl.services import access as access_service
 
     app = state(ctx)
@@ -175,7 +197,14 @@ def incidents_submit(
     body: Annotated[str, typer.Option("--body", metavar="TEXT", help="The description.")] = "",
     json: JsonOption = False,
 ) -> None:
-    """Submit an incident as the --as user: only when 'check' would allow it (else exit 4)."""
+    """Submit an incident as the --as user: only when 'check' would allow it (else exit 4).
+
+    Examples:
+
+    \b
+      incidentctl --as jan@acme.nl incidents submit --subject "Blank pages"
+      incidentctl --as jan@acme.nl incidents submit --subject VPN --body "Is down"
+    """
     from incidentctl.services import access as access_service
 
     app = state(ctx)
@@ -203,7 +232,14 @@ def incidents_list(
     ctx: typer.Context, org: OrgFilter = None, csv: CsvOption = False, json: JsonOption = False
 ) -> None:
     """List incidents: all of the organisation's for a manager or portal admin, own ones
-    for a submitter; a contact who may neither submit nor view gets exit 4."""
+    for a submitter; a contact who may neither submit nor view gets exit 4.
+
+    Examples:
+
+    \b
+      incidentctl --as anouk@acme.nl incidents list
+      incidentctl incidents list --org 1001 --csv > incidents.csv
+    """
     from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 
@@ -256,7 +292,14 @@ def readiness(
     json: JsonOption = False,
 ) -> None:
     """Before the enforcement date: organisations where nobody will be able to submit, and
-    contacts who submitted recently but hold no submitter role."""
+    contacts who submitted recently but hold no submitter role.
+
+    Examples:
+
+    \b
+      incidentctl readiness
+      incidentctl readiness --days 30 --csv > readiness.csv
+    """
     from incidentctl.pager import paging
     from incidentctl.services import access as access_service
 

@@ -36,6 +36,7 @@ def apply(
 
     FILE lists, per organisation, who should hold each role:
 
+    \b
       [organisations."1001"]
       submitter = ["jan@acme.nl", "piet@acme.nl"]
       manager = ["els@acme.nl"]
@@ -44,6 +45,12 @@ def apply(
     organisation. Without --prune only grants are made and extra holders are listed as
     'not in file'. The quota is checked for the final state. Running it again changes
     nothing. See docs/apply.md.
+
+    Examples:
+
+    \b
+      incidentctl apply incident-roles.toml --dry-run
+      incidentctl apply incident-roles.toml --prune
     """
     from incidentctl import files
     from incidentctl.services import apply as apply_service

@@ -10,7 +10,15 @@ from incidentctl.vocabulary import DURATION_HELP, TIME_HELP
 
 clock_app = typer.Typer(
     name="clock",
-    help="A simulated clock kept in the store, used by every command until reset.",
+    help="""A simulated clock kept in the store, used by every command until reset.
+
+    Examples:
+
+    \b
+      incidentctl --db training.db clock set 2024-03-04T09:00
+      incidentctl --db training.db clock advance 10m
+      incidentctl --db training.db clock reset
+    """,
     short_help="A simulated clock, for demonstrations and training.",
     no_args_is_help=True,
 )
@@ -47,7 +55,13 @@ def _report(app: AppState, json: bool) -> None:
 
 @clock_app.command("show")
 def show(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Show the time commands use, and where it comes from."""
+    """Show the time commands use, and where it comes from.
+
+    Example:
+
+    \b
+      incidentctl clock show
+    """
     from incidentctl.domain import require_operator
 
     app = state(ctx)
@@ -65,7 +79,14 @@ def set_(
     time: Annotated[str, typer.Argument(metavar="TIME", help=TIME_HELP)],
     json: JsonOption = False,
 ) -> None:
-    """Set the simulated clock to TIME; it stands still until set, advanced or reset."""
+    """Set the simulated clock to TIME; it stands still until set, advanced or reset.
+
+    Examples:
+
+    \b
+      incidentctl --db training.db clock set 2024-03-04T09:00
+      incidentctl --db training.db clock set -2h
+    """
     from incidentctl.services import clock as clock_service
 
     app = state(ctx)
@@ -83,7 +104,13 @@ def advance(
     duration: Annotated[str, typer.Argument(metavar="DURATION", help=DURATION_HELP)],
     json: JsonOption = False,
 ) -> None:
-    """Move the simulated clock on by DURATION (from the current time if none is set)."""
+    """Move the simulated clock on by DURATION (from the current time if none is set).
+
+    Example:
+
+    \b
+      incidentctl --db training.db clock advance 10m
+    """
     from incidentctl.services import clock as clock_service
 
     app = state(ctx)
@@ -95,7 +122,13 @@ def advance(
 
 @clock_app.command("reset")
 def reset(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Go back to the system clock."""
+    """Go back to the system clock.
+
+    Example:
+
+    \b
+      incidentctl --db training.db clock reset
+    """
     from incidentctl.services import clock as clock_service
 
     app = state(ctx)

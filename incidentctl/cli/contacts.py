@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 contacts_app = typer.Typer(
     name="contacts",
-    help="Contacts (contactpersonen): the people who log in to the portal.",
+    help="""Contacts (contactpersonen): the people who log in to the portal.
+
+    Examples:
+
+    \b
+      incidentctl contacts import contacts.csv
+      incidentctl contacts list --org 1001
+      incidentctl contacts show jan@acme.nl
+    """,
     short_help="Contacts: add, list, show, change, import CSV.",
     no_args_is_help=True,
 )
@@ -83,7 +91,15 @@ def add(
     ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Add one contact. Adding the same contact again changes nothing."""
+    """Add one contact. Adding the same contact again changes nothing.
+
+    Examples:
+
+    \b
+      incidentctl contacts add els@acme.nl --org 1001 --name "Els Bakker"
+      incidentctl contacts add kim@acme.nl --org 1001 --name Kim --portal-admin
+      incidentctl --as anouk@acme.nl contacts add bo@acme.nl --org 1001 --name Bo
+    """
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
@@ -135,7 +151,15 @@ def set_(
     ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Change a contact. Deactivating revokes its incident roles (audited)."""
+    """Change a contact. Deactivating revokes its incident roles (audited).
+
+    Examples:
+
+    \b
+      incidentctl contacts set jan@acme.nl --expert-until 2025-06-30
+      incidentctl contacts set piet@acme.nl --inactive
+      incidentctl contacts set k.visser@waterland.nl --active --portal-admin
+    """
     from incidentctl.services import contacts as contact_service
     from incidentctl.services.contacts import ContactPatch
 
@@ -196,9 +220,9 @@ def import_(
 
     Examples:
 
+    \b
       incidentctl contacts import contacts.csv --dry-run
-
-      incidentctl contacts list --csv | incidentctl --db other.db contacts import -
+      incidentctl contacts list --csv | incidentctl --db copy.db contacts import -
     """
     from incidentctl import files
     from incidentctl.services import contacts as contact_service
@@ -263,8 +287,8 @@ def list_(
 
     Examples:
 
+    \b
       incidentctl contacts list --org 1001
-
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
     from incidentctl.domain import parse_role
@@ -298,6 +322,12 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
 
     A portal user who is not a portal admin sees itself, and its organisation's portal
     admins by name and address only.
+
+    Examples:
+
+    \b
+      incidentctl contacts show jan@acme.nl
+      incidentctl --as jan@acme.nl contacts show anouk@acme.nl
     """
     from incidentctl.services import contacts as contact_service
 
@@ -376,7 +406,8 @@ def move(
 
     Example:
 
-      incidentctl contacts move newhire@delinde.nl --org 1002 --reason "added to 1001 by mistake"
+    \b
+      incidentctl contacts move tom@hetbaken.nl --org 1003 --reason "ticket 4711"
     """
     from incidentctl.services import contacts as contact_service
 

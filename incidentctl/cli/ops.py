@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
 settings_app = typer.Typer(
     name="settings",
-    help="Settings every user of the store shares: timezone, propagation delay, enforcement date.",
+    help="""Settings every user of the store shares: timezone, propagation delay, enforcement date.
+
+    Examples:
+
+    \b
+      incidentctl settings show
+      incidentctl settings set propagation_delay 15m
+    """,
     short_help="Timezone, propagation delay, enforcement date.",
     no_args_is_help=True,
 )
@@ -38,24 +45,49 @@ def register(app: typer.Typer) -> None:
 def init(
     ctx: typer.Context,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Add a small realistic data set to try the tool on.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Add a small realistic data set to try the tool on (needs --db: never in the "
+            "default store).",
+        ),
     ] = False,
     json: JsonOption = False,
 ) -> None:
-    """Create the store (running it again is harmless); --demo adds example data."""
+    """Create the store (running it again is harmless); --demo adds example data.
+
+    The demo goes into a store of its own, never into the default store that real work
+    uses: give it --db (or INCIDENTCTL_DB), and remove that file when you are done.
+
+    Examples:
+
+    \b
+      incidentctl init
+      incidentctl --db demo.db init --demo
+      incidentctl --db /srv/incidentctl/incidentctl.db init
+    """
     from incidentctl.domain import operator_only
+    from incidentctl.services import demo as demo_service
 
     app = state(ctx)
     if app.as_email:
         # Refused before anything is created or migrated: a portal user never makes a store.
         raise operator_only("init", app.as_email)
+    if demo:
+        demo_service.require_own_store(app.path, given=app.db is not None)
     created = not app.path.exists() or app.path.stat().st_size == 0
     store = app.store(create=True)
     demo_added = False
     if demo:
-        from incidentctl.services import demo as demo_service
-
         demo_added = demo_service.add_demo(store, app.actor, app.clock.now)
+    elif app.db is None and demo_service.holds_demo(store):
+        # A default store that an earlier version filled with the demo (docs/concepts.md).
+        import shlex
+
+        output.notice(
+            f"Note: the store at {app.path} holds the demo data; for real work, move it away "
+            f"(mv {shlex.quote(str(app.path))} demo.db) and run incidentctl init again"
+        )
     if json:
         output.emit_json({"path": str(app.path), "created": created, "demo_added": demo_added})
         return
@@ -123,8 +155,8 @@ def log(
 
     Examples:
 
+    \b
       incidentctl log --org 1001 --since -1d
-
       incidentctl log --action grant --csv > grants.csv
     """
     from incidentctl.pager import paging
@@ -263,7 +295,14 @@ def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTi
 
 @settings_app.command("show")
 def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Show the settings and whether each is still the default."""
+    """Show the settings and whether each is still the default.
+
+    Examples:
+
+    \b
+      incidentctl settings show
+      incidentctl settings show --json
+    """
     from incidentctl.services import ops
 
     app = state(ctx)
@@ -306,6 +345,13 @@ def settings_set(
 
     timezone: an IANA name (Europe/Amsterdam); propagation_delay: a DURATION (10m);
     enforcement_date: a TIME (2024-01-01T00:00).
+
+    Examples:
+
+    \b
+      incidentctl settings set propagation_delay 15m
+      incidentctl settings set timezone Europe/Brussels
+      incidentctl settings set enforcement_date 2024-01-01T00:00
     """
     from incidentctl.services import ops
 
@@ -328,6 +374,12 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     Every table, index and trigger is compared with what the migrations create; a missing,
     altered or added one is named. The store is read as it is: doctor migrates, fixes and
     writes nothing. Exits 0 when every check passes, 6 when one does not.
+
+    Examples:
+
+    \b
+      incidentctl doctor
+      incidentctl --db /var/lib/incidentctl/incidentctl.db doctor --json
     """
     from incidentctl.domain import operator_only
     from incidentctl.services import ops
@@ -362,8 +414,8 @@ def where(ctx: typer.Context, json: JsonOption = False) -> None:
 
     Examples:
 
+    \b
       incidentctl where
-
       incidentctl --db /srv/incidentctl/incidentctl.db where --json
     """
     from typer._click.core import ParameterSource
@@ -401,7 +453,14 @@ def backup(
     dest: Annotated[Path, typer.Argument(metavar="DEST", help="A new file for the copy.")],
     json: JsonOption = False,
 ) -> None:
-    """Copy the store to DEST while it is in use (SQLite's online backup API). Mode 0600."""
+    """Copy the store to DEST while it is in use (SQLite's online backup API). Mode 0600.
+
+    Examples:
+
+    \b
+      incidentctl backup ~/incidentctl-backup.db
+      incidentctl backup /var/backups/incidentctl-2024-06-30.db
+    """
     from incidentctl.services import ops
 
     app = state(ctx)

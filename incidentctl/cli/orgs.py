@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 
 org_app = typer.Typer(
     name="org",
-    help="Organisations (customers): their size, sector and quota override.",
+    help="""Organisations (customers): their size, sector and quota override.
+
+    Examples:
+
+    \b
+      incidentctl org import customers.csv
+      incidentctl org list
+      incidentctl org show 1001
+    """,
     short_help="Organisations: add, list, show, change.",
     no_args_is_help=True,
 )
@@ -89,7 +97,14 @@ def add(
     ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Add an organisation. Adding the same one again changes nothing."""
+    """Add an organisation. Adding the same one again changes nothing.
+
+    Examples:
+
+    \b
+      incidentctl org add 1004 --name "Fietsenmakerij Snel" --employees 6
+      incidentctl org add 1005 --name "Wilgenhof" --employees 80 --sector zorg
+    """
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
@@ -162,8 +177,8 @@ def set_(
 
     Examples:
 
+    \b
       incidentctl org set 1001 --quota 6 --reason "contract 2024-17"
-
       incidentctl org set 1001 --domains vandijk.nl,vandijk.com
     """
     from incidentctl.services import orgs as org_service
@@ -233,8 +248,8 @@ def import_(
 
     Examples:
 
+    \b
       incidentctl org import customers.csv --dry-run
-
       incidentctl org import customers.csv
     """
     from incidentctl import files
@@ -330,6 +345,7 @@ def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
 
     Example:
 
+    \b
       incidentctl org list --csv > organisations.csv
     """
     from incidentctl.pager import paging
@@ -364,7 +380,14 @@ def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
 
 @org_app.command("show")
 def show(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
-    """Show one organisation: size, contacts, portal admins, and its quota."""
+    """Show one organisation: size, contacts, portal admins, and its quota.
+
+    Examples:
+
+    \b
+      incidentctl org show 1001
+      incidentctl --as jan@acme.nl org show 1001 --json
+    """
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)

@@ -13,7 +13,14 @@ from incidentctl.errors import InvalidInput
 
 policy_app = typer.Typer(
     name="policy",
-    help="The quota policy: size bands (employees -> maximum), optionally per sector.",
+    help="""The quota policy: size bands (employees -> maximum), optionally per sector.
+
+    Examples:
+
+    \b
+      incidentctl policy show > policy.toml
+      incidentctl policy load policy.toml --dry-run
+    """,
     short_help="The quota policy: show it, load a TOML file.",
     no_args_is_help=True,
 )
@@ -42,6 +49,13 @@ def quota(
     'quota ID' shows one organisation, 'quota' all you may see, and 'quota explain ID'
     how the maximum was derived (size band, sector, override). Used and remaining are
     live; the published figure is what customers see since the last nightly recount.
+
+    Examples:
+
+    \b
+      incidentctl quota
+      incidentctl quota 1001
+      incidentctl quota explain 1001
     """
     from incidentctl.pager import paging
     from incidentctl.services import quota as quota_service
@@ -179,7 +193,14 @@ def _explain(app: Any, org_id: str, json: bool) -> None:
 
 @policy_app.command("show")
 def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
-    """Show the quota policy in force (as TOML, the format 'policy load' reads)."""
+    """Show the quota policy in force (as TOML, the format 'policy load' reads).
+
+    Examples:
+
+    \b
+      incidentctl policy show
+      incidentctl policy show > policy.toml
+    """
     from incidentctl import policy as quota_policy
     from incidentctl.services import quota as quota_service
 
@@ -212,8 +233,8 @@ def policy_load(
 
     Examples:
 
+    \b
       incidentctl policy show > policy.toml
-
       incidentctl policy load policy.toml --dry-run
     """
     from incidentctl import files

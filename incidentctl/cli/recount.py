@@ -43,6 +43,13 @@ def recount(
     admin or where nobody can submit, and role changes still propagating. Exits 0
     whether or not there is something to report; a store without organisations gets a
     warning on stderr, even with --quiet. Operator only. See docs/cron.md.
+
+    Examples:
+
+    \b
+      incidentctl --db /var/lib/incidentctl/incidentctl.db recount --quiet
+      incidentctl recount --json >> recount.jsonl
+      incidentctl recount --force
     """
     from incidentctl.domain import Role
     from incidentctl.services import recount as recount_service

@@ -76,9 +76,9 @@ def grant(
 
     Examples:
 
+    \b
       incidentctl grant submitter jan@acme.nl piet@acme.nl
-
-      incidentctl grant Incidentenbeheer --file new-submitters.csv --reason "ticket 123"
+      incidentctl grant Incidentenbeheer --file new.csv --reason "ticket 123"
     """
     _run(ctx, "grant", role, emails, file, dry_run, reason, json)
 
@@ -99,6 +99,7 @@ def revoke(
 
     Example:
 
+    \b
       incidentctl revoke submitter --file leavers.txt --reason "left the company"
     """
     _run(ctx, "revoke", role, emails, file, dry_run, reason, json)

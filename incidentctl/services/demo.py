@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from incidentctl import timeutil
 from incidentctl.domain import Actor, Contact, Organisation, Role
@@ -13,6 +14,34 @@ from incidentctl.services import roles as role_service
 from incidentctl.store import Store
 
 DEMO_MARKER = "demo"
+
+DEMO_HINT = (
+    "give the demo a store of its own: incidentctl --db demo.db init --demo "
+    "(and rm demo.db* when you are done with it)"
+)
+
+
+def require_own_store(path: Path, *, given: bool) -> None:
+    """Refuse the demo in the default store, the one real work uses (docs/concepts.md, "The
+    store"): demo contacts in it would later be counted, recounted and granted as real ones.
+
+    ``given`` is whether --db or INCIDENTCTL_DB chose ``path``; a given path that is the
+    default store's file is refused too.
+    """
+    from incidentctl.paths import default_store_path
+
+    default = default_store_path()
+    if not given or path.expanduser().resolve() == default.resolve():
+        raise InvalidInput(
+            f"the demo data does not go into the default store ({default}), which real work uses",
+            hint=DEMO_HINT,
+        )
+
+
+def holds_demo(store: Store) -> bool:
+    """Whether ``init --demo`` filled this store."""
+    return store.get_setting(DEMO_MARKER) is not None
+
 
 _ORGS = (
     ("1001", "Bakkerij Van Dijk B.V.", 35, "retail"),
@@ -56,7 +85,7 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
         if conn.execute("SELECT 1 FROM organisations LIMIT 1").fetchone():
             raise InvalidInput(
                 "the store already holds organisations; --demo only fills an empty store",
-                hint="use another store for the demo: incidentctl --db demo.db init --demo",
+                hint=DEMO_HINT,
             )
         for org_id, name, employees, sector in _ORGS:
             org_service.create(
