@@ -34,6 +34,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), *args],
         env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,  # never a terminal that a question could wait on
         capture_output=True,
         text=True,
         timeout=60,

@@ -301,6 +301,7 @@ def _installed(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), *args],
         env=environment,
+        stdin=subprocess.DEVNULL,  # never a terminal that a question could wait on
         capture_output=True,
         text=True,
         timeout=60,

@@ -115,6 +115,7 @@ def _run(words: list[str], work: Path, env: dict[str, str]) -> subprocess.Comple
         [str(SCRIPT), *words[1:]],
         cwd=work,
         env={**env, **TERMINAL},
+        stdin=subprocess.DEVNULL,  # never a terminal that a question could wait on
         capture_output=True,
         text=True,
         timeout=60,
@@ -169,6 +170,18 @@ def test_the_walkthrough_works_as_written(newcomer: tuple[Path, dict[str, str]])
     assert store.is_file(), "the first day used the default store"
 
 
+def _cron(cron: list[str], job: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cron, job],
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_the_crontab_line_runs_as_cron_runs_it(newcomer: tuple[Path, dict[str, str]]) -> None:
     work, env = newcomer
     home = env["HOME"]
@@ -184,14 +197,10 @@ def test_the_crontab_line_runs_as_cron_runs_it(newcomer: tuple[Path, dict[str, s
     job = f"{shlex.quote(str(SCRIPT))} {rest.replace(SHOWN_HOME, home)}"
     cron = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "SHELL=/bin/sh", "/bin/sh", "-c"]
 
-    night = subprocess.run(
-        [*cron, job], cwd="/", capture_output=True, text=True, timeout=60, check=False
-    )
+    night = _cron(cron, job)
     assert night.returncode == 0, night.stderr
     assert night.stdout.startswith("Recount for "), "nobody can submit yet: reported"
-    again = subprocess.run(
-        [*cron, job], cwd="/", capture_output=True, text=True, timeout=60, check=False
-    )
+    again = _cron(cron, job)
     assert (again.returncode, again.stdout, again.stderr) == (0, "", ""), "the same night"
 
 
