@@ -43,11 +43,15 @@ def recount(
     admin or where nobody can submit, and role changes still propagating. Exits 0
     whether or not there is something to report. Operator only. See docs/cron.md.
     """
+    from incidentctl import interactive
     from incidentctl.domain import Role
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
-    report = recount_service.recount(app.store(), app.actor, app.clock.now, force=force)
+    with interactive.progress("recounting", quiet=quiet) as bar:
+        report = recount_service.recount(
+            app.store(), app.actor, app.clock.now, force=force, progress=bar
+        )
     if json:
         output.emit_json(report.document())
         return
