@@ -97,10 +97,11 @@ def apply(
 def _question(plan: Plan, source: str, contacts: int) -> str:
     organisations = len({change.org for change in plan.revoke})
     where = f"{organisations:,} organisation{'s' if organisations != 1 else ''}"
+    whom = f"{contacts:,} contact{'s' if contacts != 1 else ''}"
     revoke = (
-        f"revoke {contacts:,} contacts"
+        f"revoke {whom}"
         if len(plan.revoke) == contacts
-        else f"revoke {len(plan.revoke):,} roles of {contacts:,} contacts"
+        else f"revoke {len(plan.revoke):,} roles of {whom}"
     )
     return f"Apply {source}: grant {len(plan.grant):,}, {revoke} in {where}?"
 
