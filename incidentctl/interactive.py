@@ -371,12 +371,15 @@ def _is_keyboard(source: BinaryIO) -> bool:
         return False
 
 
-def listing_progress(label: str) -> ProgressBar | _Quiet:
-    """A bar for a listing written to a file or pipe (stdout is not a terminal) while a
-    person watches stderr: ``contacts list --csv > contacts.csv``."""
+def listing_progress(label: str, unit: str) -> ProgressBar | _Quiet:
+    """A bar for a listing of ``unit`` (contacts, events) written to a file or pipe (stdout
+    is not a terminal) while a person watches stderr: ``contacts list --csv > contacts.csv``."""
     if output.is_terminal():
         return _Quiet()
-    return progress(label)
+    bar = progress(label)
+    if isinstance(bar, ProgressBar):
+        bar.step("", unit=unit)
+    return bar
 
 
 def counted(items: Iterable[Item], bar: Progress, chunk: int = 1000) -> Iterator[Item]:

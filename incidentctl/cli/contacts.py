@@ -280,7 +280,7 @@ def list_(
     rows = contact_service.listing(
         app.store(), app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
     )
-    with paging(), interactive.listing_progress("listing contacts") as bar:
+    with paging(), interactive.listing_progress("listing contacts", "contacts") as bar:
         rows = interactive.counted(rows, bar)
         if json:
             output.stream_json_texts(rows)

@@ -149,7 +149,7 @@ def log(
         latest = list(events)
         more = len(latest) > LOG_TERMINAL_LIMIT
         events = iter(latest[-LOG_TERMINAL_LIMIT:])
-    with paging(), interactive.listing_progress("listing events") as bar:
+    with paging(), interactive.listing_progress("listing events", "events") as bar:
         events = interactive.counted(events, bar)
         if json:
             output.stream_json_array(
