@@ -53,3 +53,14 @@ class StoreUnavailable(IncidentctlError):
     """The store is missing, busy after retries, unreadable, damaged or from a newer version."""
 
     exit_code = STORE_UNAVAILABLE
+
+
+class StoreChanged(StoreUnavailable):
+    """The store changed between a question and its answer, so the confirmed change no longer
+    holds: nothing was written (a condition of concurrent use, like a busy store)."""
+
+
+class Declined(IncidentctlError):
+    """The person answered no to a question: nothing was written, and that is a success."""
+
+    exit_code = OK

@@ -1,26 +1,22 @@
 """How results reach people and scripts: tables, JSON, CSV, and the error lines.
 
-Data goes to stdout; errors, notices and progress bars to stderr. Whether stdout is a
-terminal decides the form (docs/concepts.md, "Output"): in a terminal, tables fitted to its
-width (:mod:`incidentctl.tables`), indented JSON and styles; otherwise tab-separated rows,
-JSON on one line and no escape sequences at all. rich is imported only by the progress bar,
-so commands that print a few plain lines start as fast as Typer allows.
+Data goes to stdout; errors and notices to stderr, and so do the questions and progress bars
+of :mod:`incidentctl.interactive`. Whether stdout is a terminal decides the form
+(docs/concepts.md, "Output"): in a terminal, tables fitted to its width
+(:mod:`incidentctl.tables`), indented JSON and styles; otherwise tab-separated rows, JSON on
+one line and no escape sequences at all. Nothing here imports rich, so commands that print a
+few plain lines start as fast as Typer allows.
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from typing import IO, Any
 
 # C0 and C1 control characters, and the Unicode bidirectional embeddings, overrides and
 # isolates, which can make a terminal show text in another order than it is stored
@@ -35,8 +31,6 @@ def _control() -> re.Pattern[str]:
 
 
 _JSON_CHUNK = 1000
-PROGRESS_THRESHOLD = 1000
-"""Batches of at least this many rows show a progress bar (when stderr is a terminal)."""
 
 FORCE_TTY = "INCIDENTCTL_FORCE_TTY"
 """Set, output takes its terminal form even when stdout is not a terminal (for tests and the
@@ -239,40 +233,6 @@ def csv_rows(rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
 # --- tables -------------------------------------------------------------------------------
 
 
-@functools.cache
-def _console_class() -> type[Console]:
-    from rich.console import Console
-
-    class PipeConsole(Console):
-        """rich ends the process itself (exit 1) when the reader of a pipe goes away; leave
-        that to the CLI layer, which ends every command the same way then (exit 141)."""
-
-        def on_broken_pipe(self) -> None:
-            self.quiet = True
-            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
-
-    return PipeConsole
-
-
-def console(stderr: bool = False) -> Console:
-    """A rich console (for the progress bar); when not writing to a terminal it never wraps
-    lines."""
-    stream = sys.stderr if stderr else sys.stdout
-    terminal = stream.isatty()
-    # rich's own NO_COLOR support drops colours but still writes bold and other styles;
-    # without a colour system it writes no escape sequences at all (no-color.org).
-    plain = bool(os.environ.get("NO_COLOR"))
-    return _console_class()(
-        file=stream,
-        width=None if terminal else 1_000,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        color_system=None if plain else "auto",
-        no_color=True if plain else None,
-    )
-
-
 def _printable_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[str]]:
     """Every cell as :func:`printable` text; a row of plain text passes with one check."""
     search = _control().search
@@ -313,40 +273,3 @@ def fields(pairs: Iterable[tuple[str, object]]) -> None:
     width = max((len(label) for label, _ in items), default=0) + 1
     for label, value in items:
         line(f"{label + ':':<{width}} {value}")
-
-
-# --- progress -----------------------------------------------------------------------------
-
-
-class Progress(Protocol):
-    def advance(self, amount: int) -> None: ...
-
-
-class _NoProgress:
-    def advance(self, amount: int) -> None:
-        pass
-
-
-class _RichProgress:
-    def __init__(self, description: str, total: int | None) -> None:
-        from rich.progress import Progress as RichProgress
-
-        self._progress = RichProgress(console=console(stderr=True), transient=True)
-        self._task = self._progress.add_task(description, total=total)
-
-    def __enter__(self) -> _RichProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def advance(self, amount: int) -> None:
-        self._progress.advance(self._task, amount)
-
-
-def progress(description: str, total: int | None) -> AbstractContextManager[Progress]:
-    """A progress bar on stderr for a long batch, only when stderr is a terminal."""
-    if (total is not None and total < PROGRESS_THRESHOLD) or not sys.stderr.isatty():
-        return nullcontext(_NoProgress())
-    return _RichProgress(description, total)

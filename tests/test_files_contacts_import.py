@@ -67,7 +67,8 @@ def test_events_keep_the_order_of_the_file(store: Cli, tmp_path: Path, db_path: 
 
 
 def test_progress_is_told_per_chunk(store: Cli, db_path: Path) -> None:
-    """The loop a progress bar can hook into: the service reports each chunk it read."""
+    """The loop a progress bar hooks into: the service reports each chunk it read, then the
+    rows it wrote, a thousand at a time."""
     import io
 
     from incidentctl import files, timeutil
@@ -78,7 +79,7 @@ def test_progress_is_told_per_chunk(store: Cli, db_path: Path) -> None:
 
     rows = "".join(f"u{n}@acme.nl,1001,U{n}\n" for n in range(2 * CHUNK + 5))
     stream = io.BytesIO(("email,org,name\n" + rows).encode())
-    told: list[int] = []
+    told = RecordedProgress()
     opened = Store.open(db_path)
     try:
         result = contact_service.import_csv(
@@ -86,12 +87,32 @@ def test_progress_is_told_per_chunk(store: Cli, db_path: Path) -> None:
             Actor("operator:test"),
             timeutil.system_now(),
             files.CsvFile(stream, "rows.csv"),
-            progress=told.append,
+            progress=told,
         )
     finally:
         opened.close()
-    assert told == [CHUNK, CHUNK, 5]
+    assert told.steps == {
+        ("reading", None, True): [CHUNK, CHUNK, 5],
+        ("writing", 2 * CHUNK + 5, False): [1000, 1000],
+    }
     assert result.added == 2 * CHUNK + 5
+
+
+class RecordedProgress:
+    """A :class:`incidentctl.services.progress.Progress` that remembers what it was told:
+    per (step, total, reads the input), the amounts advanced."""
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple[str, int | None, bool], list[int]] = {}
+        self._current: list[int] = []
+
+    def step(
+        self, name: str, total: int | None = None, *, unit: str = "rows", of_input: bool = False
+    ) -> None:
+        self._current = self.steps.setdefault((name, total, of_input), [])
+
+    def advance(self, done: int) -> None:
+        self._current.append(done)
 
 
 @pytest.mark.e2e

@@ -84,6 +84,8 @@ def test_policy_load_dry_run(store: Cli, tmp_path: Path, snapshot: Snapshot) -> 
     assert dry["policy"]["sectors"]["zorg"]["bands"] == [{"from_employees": 0, "maximum": 4}]
     assert human == (
         f"Checked the quota policy from {path}: 1 size bands, 1 sectors; "
+        # Acme (30 employees) goes from 3 to 1, Globex (zorg) from 2 to 4.
+        "1 organisation would get a lower maximum, 1 a higher one, 0 would be over quota; "
         "dry run: nothing was written\n"
     )
     assert store.json("policy", "show")["default"] is True

@@ -96,7 +96,7 @@ EXPLAIN_KEYS = {
     "override",
 }
 POLICY_SHOW_KEYS = {"default", "policy"}
-POLICY_LOAD_KEYS = {"loaded", "dry_run", "policy"}
+POLICY_LOAD_KEYS = {"loaded", "dry_run", "policy", "maxima"}
 SETTINGS_KEYS = {"enforcement_date", "propagation_delay", "timezone", "clock"}
 SETTING_SET_KEYS = {"key", "before", "after"}
 CLOCK_KEYS = {"now", "source", "simulated"}
@@ -621,6 +621,8 @@ def test_quota_explain_and_policy_documents(demo: Cli, tmp_path: Path) -> None:
     policy.write_text("[[bands]]\nfrom_employees = 0\nmaximum = 3\n")
     loaded = _keys(_document(demo, "policy", "load", str(policy)), POLICY_LOAD_KEYS)
     assert loaded["policy"]["bands"] == [{"from_employees": 0, "maximum": 3}]
+    maxima = _keys(loaded["maxima"], {"lower", "higher", "over_quota"})
+    assert all(isinstance(count, int) for count in maxima.values())
 
 
 def test_settings_and_clock_documents(demo: Cli) -> None:

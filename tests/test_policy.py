@@ -103,6 +103,8 @@ def test_policy_load_json(store: Cli) -> None:
         "loaded": "<stdin>",
         "dry_run": False,
         "policy": {"bands": [{"from_employees": 0, "maximum": 4}]},
+        # Acme (maximum 3) and Globex (2) both get 4 now; neither uses more.
+        "maxima": {"lower": 0, "higher": 2, "over_quota": 0},
     }
 
 

@@ -327,7 +327,7 @@ def test_any_policy_file_loads_exactly_or_is_refused_cleanly(
 
         ends_cleanly(run, {0, 2}, db, before)
         if run.exit_code == 0:
-            document = tomllib.loads(data.decode("utf-8"))
+            document = tomllib.loads(data.decode("utf-8-sig"))  # a BOM is accepted
             shown = invoke(db, "policy", "show", "--json").json()
             assert isinstance(shown, dict)
             assert shown["policy"]["bands"] == document["bands"]

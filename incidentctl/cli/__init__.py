@@ -110,6 +110,10 @@ def _run(
             standalone_mode=False,
             **extra,
         )
+    except errors.Declined as exc:
+        # A "no" to a question is an answer, not a failure: like rm -i, exit 0.
+        output.notice(exc.message)
+        return errors.OK
     except errors.IncidentctlError as exc:
         _traceback()
         error(exc.message, exc.hint)

@@ -206,6 +206,16 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the whole file and report; write nothing.")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask before deactivating more than one contact."),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only the summary line (errors still go to stderr)."
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Add or update contacts from CSV, all or nothing.
@@ -224,18 +234,27 @@ def import_(
       incidentctl contacts import contacts.csv --dry-run
       incidentctl contacts list --csv | incidentctl --db copy.db contacts import -
     """
-    from incidentctl import files
+    from incidentctl import files, interactive
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
     store = app.store()
-    stream, source = files.open_binary(file)
+    opened, source = files.open_binary(file)
     try:
-        result = contact_service.import_csv(
-            store, app.actor, app.clock.now, files.CsvFile(stream, source), dry_run=dry_run
-        )
+        stream = interactive.announcing(opened, file, "contacts (CSV)")
+        confirm = interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
+        with interactive.progress("importing contacts", source=stream, quiet=quiet) as bar:
+            result = contact_service.import_csv(
+                store,
+                app.actor,
+                app.clock.now,
+                files.CsvFile(stream, source),
+                dry_run=dry_run,
+                progress=bar,
+                confirm=interactive.pausing(bar, confirm),
+            )
     finally:
-        files.close(stream)
+        files.close(opened)
     if json:
         output.emit_json(
             {
@@ -248,9 +267,9 @@ def import_(
         )
         return
     output.line(
-        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added} added, "
-        f"{result.updated} updated, {result.unchanged} unchanged"
-        + (f"; {result.revoked} role(s) revoked by deactivation" if result.revoked else "")
+        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added:,} added, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
+        + (f"; {result.revoked:,} role(s) revoked by deactivation" if result.revoked else "")
         + ("; dry run: nothing was written" if dry_run else "")
     )
 
@@ -291,6 +310,7 @@ def list_(
       incidentctl contacts list --org 1001
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
+    from incidentctl import interactive
     from incidentctl.domain import parse_role
     from incidentctl.pager import paging
     from incidentctl.services import contacts as contact_service
@@ -303,7 +323,8 @@ def list_(
     rows = contact_service.listing(
         app.store(), app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
     )
-    with paging():
+    with paging(), interactive.listing_progress("listing contacts", "contacts") as bar:
+        rows = interactive.counted(rows, bar)
         if json:
             output.stream_json_texts(rows)
         elif csv:

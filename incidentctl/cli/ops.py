@@ -159,6 +159,7 @@ def log(
       incidentctl log --org 1001 --since -1d
       incidentctl log --action grant --csv > grants.csv
     """
+    from incidentctl import interactive
     from incidentctl.pager import paging
     from incidentctl.services import ops
 
@@ -186,7 +187,8 @@ def log(
         latest = list(events)
         more = len(latest) > LOG_TERMINAL_LIMIT
         events = iter(latest[-LOG_TERMINAL_LIMIT:])
-    with paging():
+    with paging(), interactive.listing_progress("listing events", "events") as bar:
+        events = interactive.counted(events, bar)
         if json:
             output.stream_json_array(
                 {

@@ -166,6 +166,10 @@ def set_(
             "add only addresses in them.",
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask before a maximum below the seats in use."),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Change an organisation; --quota/--clear-quota is the operator's override of the maximum.
@@ -181,6 +185,7 @@ def set_(
       incidentctl org set 1001 --quota 6 --reason "contract 2024-17"
       incidentctl org set 1001 --domains vandijk.nl,vandijk.com
     """
+    from incidentctl import interactive
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
@@ -197,6 +202,7 @@ def set_(
         reason=reason,
         clear_quota=clear_quota,
         domains=domains,
+        confirm=interactive.confirmation(yes=yes),
     )
     if json:
         output.emit_json(
@@ -235,6 +241,12 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the whole file and report; write nothing.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only the summary line (errors still go to stderr)."
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Add or update organisations from CSV, all or nothing. Operator only.
@@ -252,7 +264,7 @@ def import_(
       incidentctl org import customers.csv --dry-run
       incidentctl org import customers.csv
     """
-    from incidentctl import files
+    from incidentctl import files, interactive
     from incidentctl.domain import require_operator
     from incidentctl.services import orgs as org_service
 
@@ -260,13 +272,20 @@ def import_(
     store = app.store()
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "org import")
-    stream, source = files.open_binary(file)
+    opened, source = files.open_binary(file)
     try:
-        result = org_service.import_csv(
-            store, app.actor, app.clock.now, files.CsvFile(stream, source), dry_run=dry_run
-        )
+        stream = interactive.announcing(opened, file, "organisations (CSV)")
+        with interactive.progress("importing organisations", source=stream, quiet=quiet) as bar:
+            result = org_service.import_csv(
+                store,
+                app.actor,
+                app.clock.now,
+                files.CsvFile(stream, source),
+                dry_run=dry_run,
+                progress=bar,
+            )
     finally:
-        files.close(stream)
+        files.close(opened)
     if json:
         output.emit_json(
             {
@@ -278,8 +297,8 @@ def import_(
         )
         return
     output.line(
-        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added} added, "
-        f"{result.updated} updated, {result.unchanged} unchanged"
+        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added:,} added, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
         + ("; dry run: nothing was written" if dry_run else "")
     )
 

@@ -1,6 +1,6 @@
 """``quota [ID]``, ``quota explain ID``, ``policy show|load``."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from incidentctl.cli.completion import quota_words
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
 from incidentctl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from incidentctl.services.quota import MaximaChange
 
 policy_app = typer.Typer(
     name="policy",
@@ -223,6 +226,10 @@ def policy_load(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file and report it; write nothing.")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask before changing any organisation's maximum."),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Replace the quota policy with FILE (TOML), after checking all of it. Operator only.
@@ -237,7 +244,7 @@ def policy_load(
       incidentctl policy show > policy.toml
       incidentctl policy load policy.toml --dry-run
     """
-    from incidentctl import files
+    from incidentctl import files, interactive
     from incidentctl import policy as quota_policy
     from incidentctl.domain import require_operator
     from incidentctl.services import quota as quota_service
@@ -245,21 +252,49 @@ def policy_load(
     app = state(ctx)
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "policy load")
+    interactive.announce_stdin(file, "the TOML policy")
     data, source = files.read_whole(file)
-    policy = quota_service.load_policy_file(
-        app.store(), app.actor, app.clock.now, data, source, dry_run=dry_run
+    loaded = quota_service.load_policy_file(
+        app.store(),
+        app.actor,
+        app.clock.now,
+        data,
+        source,
+        dry_run=dry_run,
+        confirm=interactive.confirmation(yes=yes, dry_run=dry_run, file=file),
     )
+    policy, maxima = loaded
     if json:
         output.emit_json(
             {
                 "loaded": source,
                 "dry_run": dry_run,
                 "policy": quota_policy.to_document(policy),
+                "maxima": {
+                    "lower": maxima.lower,
+                    "higher": maxima.higher,
+                    "over_quota": maxima.over_quota,
+                },
             }
         )
         return
     output.line(
         f"{'Checked' if dry_run else 'Loaded'} the quota policy from {source}: "
-        f"{len(policy.bands)} size bands, {len(policy.sectors)} sectors"
+        f"{len(policy.bands)} size bands, {len(policy.sectors)} sectors; "
+        + _maxima_text(maxima, dry_run)
         + ("; dry run: nothing was written" if dry_run else "")
+    )
+
+
+def _maxima_text(maxima: "MaximaChange", dry_run: bool) -> str:
+    if not maxima.changes:
+        return "no maximum changes"
+    lower = maxima.lower
+    if dry_run:
+        get, be = "would get", "would be"
+    else:
+        get, be = ("gets" if lower == 1 else "get"), ("is" if maxima.over_quota == 1 else "are")
+    return (
+        f"{lower:,} organisation{'s' if lower != 1 else ''} {get} a lower maximum, "
+        f"{maxima.higher:,} a higher one, {maxima.over_quota:,} {be} over quota"
     )

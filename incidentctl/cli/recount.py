@@ -51,11 +51,15 @@ def recount(
       incidentctl recount --json >> recount.jsonl
       incidentctl recount --force
     """
+    from incidentctl import interactive
     from incidentctl.domain import Role
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
-    report = recount_service.recount(app.store(), app.actor, app.clock.now, force=force)
+    with interactive.progress("recounting", quiet=quiet) as bar:
+        report = recount_service.recount(
+            app.store(), app.actor, app.clock.now, force=force, progress=bar
+        )
     if report.organisations == 0:
         # On stderr even with --quiet or --json, so cron mails it: a store without
         # organisations is most likely the wrong store (docs/cron.md).

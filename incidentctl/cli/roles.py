@@ -10,13 +10,12 @@ import typer
 from incidentctl import output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
 from incidentctl.cli.completion import contact_emails, role_names
-from incidentctl.errors import INVALID_INPUT, NOT_FOUND, QUOTA_EXCEEDED, InvalidInput
+from incidentctl.errors import InvalidInput
 from incidentctl.vocabulary import ROLE_HELP
 
 if TYPE_CHECKING:
     from incidentctl.domain import Action
-    from incidentctl.services.roles import BatchOutcome
-    from incidentctl.store.roles import BatchRow
+    from incidentctl.services.roles import BatchOutcome, ResultRow
 
 RoleArgument = Annotated[
     str, typer.Argument(metavar="ROLE", help=ROLE_HELP, autocompletion=role_names)
@@ -41,14 +40,26 @@ Reason = Annotated[
     typer.Option("--reason", metavar="TEXT", help="Why (kept with each change in the audit log)."),
 ]
 
-_HINTS = {
-    INVALID_INPUT: "correct the refused rows (an inactive contact is activated with "
-    "'incidentctl contacts set EMAIL --active'); nothing was written",
-    NOT_FOUND: "check the addresses with 'incidentctl contacts list'; nothing was written",
-    QUOTA_EXCEEDED: "revoke a submitter first, or ask the operator to raise the maximum "
-    "('incidentctl org set ID --quota N --reason ...'); certified experts don't count; "
-    "nothing was written",
-}
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the summary line (errors still go to stderr)."),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="List every row, also in a terminal (which lists only the "
+        "refused rows of a batch of more than 50).",
+    ),
+]
+Yes = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask before revoking from more than one contact."),
+]
+
+SUMMARY_FROM = 50
+"""A batch of more rows than this is summed up in a terminal, unless --verbose."""
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +74,8 @@ def grant(
     file: FileOption = None,
     dry_run: DryRun = False,
     reason: Reason = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     json: JsonOption = False,
 ) -> None:
     """Grant a role to contacts, within the quota; all or nothing.
@@ -80,7 +93,7 @@ def grant(
       incidentctl grant submitter jan@acme.nl piet@acme.nl
       incidentctl grant Incidentenbeheer --file new.csv --reason "ticket 123"
     """
-    _run(ctx, "grant", role, emails, file, dry_run, reason, json)
+    _run(ctx, "grant", role, emails, file, dry_run, reason, json, quiet, verbose, yes=False)
 
 
 def revoke(
@@ -90,6 +103,9 @@ def revoke(
     file: FileOption = None,
     dry_run: DryRun = False,
     reason: Reason = None,
+    yes: Yes = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     json: JsonOption = False,
 ) -> None:
     """Revoke a role from contacts; all or nothing. A revoke frees the seat at once.
@@ -97,12 +113,13 @@ def revoke(
     Revoking a role a contact does not hold changes nothing. The contact keeps the role
     in the portal until the change takes effect (after the propagation delay).
 
-    Example:
+    Examples:
 
     \b
       incidentctl revoke submitter --file leavers.txt --reason "left the company"
+      incidentctl revoke manager --file leavers.txt --yes --quiet
     """
-    _run(ctx, "revoke", role, emails, file, dry_run, reason, json)
+    _run(ctx, "revoke", role, emails, file, dry_run, reason, json, quiet, verbose, yes=yes)
 
 
 def _run(
@@ -114,8 +131,12 @@ def _run(
     dry_run: bool,
     reason: str | None,
     json: bool,
+    quiet: bool,
+    verbose: bool,
+    *,
+    yes: bool,
 ) -> None:
-    from incidentctl import files
+    from incidentctl import files, interactive
     from incidentctl.domain import parse_role
     from incidentctl.services import roles as role_service
 
@@ -125,18 +146,28 @@ def _run(
             f"{action} needs at least one EMAIL or --file",
             hint=f"incidentctl {action} {role.value} jan@example.nl",
         )
+    if quiet and verbose:
+        raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="--quiet")
     app = state(ctx)
     store = app.store()
+    confirm = (
+        interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
+        if action == "revoke"
+        else None
+    )
     with ExitStack() as stack:
-        rows: Iterator[BatchRow] = _arguments(emails or [])
-        total: int | None = len(emails or [])
+        stream = None
+        lines: Iterator[tuple[int, str]] = iter(())
         if file is not None:
             stream, source = files.open_binary(file)
-            if stream is not sys.stdin.buffer:
-                stack.callback(stream.close)
-            rows = _chain(rows, files.email_lines(stream, source))
-            total = None
-        bar = stack.enter_context(output.progress(f"{action}ing {role.value}", total))
+            stack.callback(files.close, stream)
+            stream = interactive.announcing(stream, file, "addresses")
+            lines = files.email_lines(stream, source)
+        rows = role_service.batch_rows(emails or [], lines)
+        verb = "granting" if action == "grant" else "revoking"
+        bar = stack.enter_context(
+            interactive.progress(f"{verb} {role.value}", source=stream, quiet=quiet)
+        )
         outcome = role_service.change(
             store,
             app.actor,
@@ -147,53 +178,35 @@ def _run(
             dry_run=dry_run,
             reason=reason,
             progress=bar,
+            confirm=interactive.pausing(bar, confirm),
         )
     if json:
-        _json(app, outcome)
+        _json(outcome)
     else:
-        _human(app, outcome)
-    if outcome.exit_code:
-        refused = outcome.summary["refused"]
-        output.error(
-            f"{action} refused for {refused} row{'s' if refused != 1 else ''}: {outcome.refusal}"
-            + _first_refused_at(app, outcome),
-            _HINTS.get(outcome.exit_code),
-        )
-        raise typer.Exit(outcome.exit_code)
+        _human(app, outcome, quiet=quiet, verbose=verbose)
+    error = role_service.refusal_error(outcome)
+    if error is not None:
+        raise error
 
 
-def _first_refused_at(app: AppState, outcome: "BatchOutcome") -> str:
-    """`` (line N)`` of the row the error line speaks of, so a long file needs no search;
-    nothing for the quota, which is about an organisation (named), not about one row."""
-    from incidentctl.services import roles as role_service
-
-    if outcome.exit_code == QUOTA_EXCEEDED:
-        return ""
-    for row in role_service.results(app.store().conn):
-        if row.status == "refused" and row.reason == outcome.refusal:
-            return f" ({row.where})"
-    return ""
-
-
-def _arguments(emails: list[str]) -> "Iterator[BatchRow]":
-    from incidentctl.store.roles import ORIGIN_ARGUMENT
-
-    for position, email in enumerate(emails, start=1):
-        yield (ORIGIN_ARGUMENT, position, email.strip())
+def _human(app: AppState, outcome: "BatchOutcome", *, quiet: bool, verbose: bool) -> None:
+    """A line per row, then the summary line. A terminal gets only the refused rows of a
+    batch of more than :data:`SUMMARY_FROM`, unless --verbose; --quiet only the summary."""
+    summary = outcome.summary
+    total = sum(summary.values())
+    write = sys.stdout.write
+    if not quiet:
+        clock_notice(app)
+        every_row = verbose or total <= SUMMARY_FROM or not output.is_terminal()
+        _row_lines(app, outcome, outcome.rows(refused_only=not every_row))
+        if not every_row:
+            hidden = total - summary["refused"]
+            of_total = f" of {total:,}" if hidden != total else ""
+            write(f"({hidden:,}{of_total} rows not listed; --verbose lists every row)\n")
+    write(summary_line(outcome) + "\n")
 
 
-def _chain(first: "Iterator[BatchRow]", lines: Iterator[tuple[int, str]]) -> "Iterator[BatchRow]":
-    from incidentctl.store.roles import ORIGIN_FILE
-
-    yield from first
-    for line, email in lines:
-        yield (ORIGIN_FILE, line, email)
-
-
-def _human(app: AppState, outcome: "BatchOutcome") -> None:
-    from incidentctl.services import roles as role_service
-
-    clock_notice(app)
+def _row_lines(app: AppState, outcome: "BatchOutcome", rows: "Iterator[ResultRow]") -> None:
     tz = app.store().settings.timezone
     write = sys.stdout.write
     label = outcome.role.label
@@ -202,7 +215,7 @@ def _human(app: AppState, outcome: "BatchOutcome") -> None:
     # A batch has few distinct effective times (usually one): format each once.
     takes_effect: dict[str, str] = {}
     lines: list[str] = []
-    for email, _, status, effective_at, reason, where in role_service.results(app.store().conn):
+    for email, _, status, effective_at, reason, where in rows:
         if effective_at is not None:
             detail = takes_effect.get(effective_at)
             if detail is None:
@@ -219,25 +232,38 @@ def _human(app: AppState, outcome: "BatchOutcome") -> None:
             write("".join(lines))
             lines.clear()
     write("".join(lines))
+
+
+def summary_line(outcome: "BatchOutcome") -> str:
+    """The last line of a batch: counts per outcome and what became of it. A batch that was
+    not written says what would have happened, never that something was granted."""
     summary = outcome.summary
-    counts = ", ".join(
-        f"{summary[key]} {key}" for key in ("granted", "revoked", "unchanged", "refused")
-    )
+    total = sum(summary.values())
+    written = "dry run: nothing was written" if outcome.dry_run else "nothing was written"
+    if summary["refused"]:
+        would = [
+            f"{summary[key]:,} would be {key}" for key in ("granted", "revoked") if summary[key]
+        ]
+        if summary["unchanged"]:
+            would.append(f"{summary['unchanged']:,} unchanged")
+        detail = f" ({', '.join(would)})" if would else ""
+        return f"refused: {summary['refused']:,} of {total:,} rows; {written}{detail}"
     if outcome.dry_run:
-        verdict = "dry run: nothing was written"
-    elif outcome.applied:
-        verdict = "done"
-    else:
-        verdict = "nothing was written"
-    write(f"{counts}; {verdict}\n")
+        changed = "granted" if outcome.action == "grant" else "revoked"
+        return (
+            f"{summary[changed]:,} would be {changed}, {summary['unchanged']:,} unchanged, "
+            f"0 refused; {written}"
+        )
+    counts = ", ".join(
+        f"{summary[key]:,} {key}" for key in ("granted", "revoked", "unchanged", "refused")
+    )
+    return f"{counts}; done"
 
 
-def _json(app: AppState, outcome: "BatchOutcome") -> None:
+def _json(outcome: "BatchOutcome") -> None:
     """The batch document, written by hand so that a million results stream from SQLite:
     indented in a terminal, one line otherwise, like every document (docs/json.md)."""
     import json
-
-    from incidentctl.services import roles as role_service
 
     encode = json.JSONEncoder(ensure_ascii=False).encode
     write = sys.stdout.write
@@ -257,7 +283,7 @@ def _json(app: AppState, outcome: "BatchOutcome") -> None:
         + f'{indent}"results": '
     )
     output.stream_json_texts(
-        role_service.result_documents(app.store().conn, outcome.role),
+        outcome.documents(),
         level=1,
         end="," + (newline or space),
         indented=indented,

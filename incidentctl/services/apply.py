@@ -16,14 +16,17 @@ from incidentctl.errors import (
     NOT_AUTHORIZED,
     NOT_FOUND,
     QUOTA_EXCEEDED,
+    Declined,
     IncidentctlError,
     InvalidInput,
     NotAuthorized,
     NotFound,
     QuotaExceeded,
+    StoreChanged,
 )
 from incidentctl.services import roles as role_service
 from incidentctl.services.lookups import require_contact, require_org, require_portal_admin
+from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.store import Store
 from incidentctl.store import roles as role_store
 
@@ -69,16 +72,68 @@ def apply(
     *,
     prune: bool = False,
     dry_run: bool = False,
+    progress: Progress = NO_PROGRESS,
+    confirm: Confirm | None = None,
 ) -> Plan:
-    """Plan the file against the store and apply it in one transaction (none on dry run)."""
+    """Plan the file against the store and apply it in one transaction (none on dry run).
+
+    With ``confirm`` (and ``--prune``), a plan that revokes roles of more than one contact is
+    first tried in a transaction that is rolled back, and put to ``confirm`` with no lock
+    held; the real run must then make the same plan, or nothing is written
+    (:class:`StoreChanged`). A "no" raises :class:`Declined`.
+    """
     sections, problems = applyfile.parse(data, source)
+    confirmed: tuple[list[Change], list[Change]] | None = None
+    if confirm is not None and prune and not dry_run:
+        trial = _run(store, actor, now, sections, problems, source, prune, True, progress)
+        contacts = {change.email for change in trial.revoke}
+        if len(contacts) > 1:
+            if not confirm(_question(trial, source, len(contacts))):
+                raise Declined("Nothing changed.")
+            confirmed = (trial.grant, trial.revoke)
+    return _run(store, actor, now, sections, problems, source, prune, dry_run, progress, confirmed)
+
+
+def _question(plan: Plan, source: str, contacts: int) -> str:
+    organisations = len({change.org for change in plan.revoke})
+    where = f"{organisations:,} organisation{'s' if organisations != 1 else ''}"
+    whom = f"{contacts:,} contact{'s' if contacts != 1 else ''}"
+    revoke = (
+        f"revoke {whom}"
+        if len(plan.revoke) == contacts
+        else f"revoke {len(plan.revoke):,} roles of {whom}"
+    )
+    return f"Apply {source}: grant {len(plan.grant):,}, {revoke} in {where}?"
+
+
+def _run(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    sections: list[OrgSection],
+    problems: list[Problem],
+    source: str,
+    prune: bool,
+    dry_run: bool,
+    progress: Progress,
+    confirmed: tuple[list[Change], list[Change]] | None = None,
+) -> Plan:
     plan = Plan(source=source, prune=prune, dry_run=dry_run)
     transaction = store.trial() if dry_run else store.write()
     with transaction as conn:
         require_portal_admin(conn, actor, "apply role assignments")
-        problems += _plan(conn, actor, sections, plan)
-        if problems:
-            _refuse(problems, source)
+        progress.step("checking", len(sections), unit="organisations")
+        found = problems + _plan(conn, actor, sections, plan, progress)
+        if found:
+            _refuse(found, source)
+        if confirmed is not None and (plan.grant, plan.revoke) != confirmed:
+            raise StoreChanged(
+                "the store changed while you were deciding: the file would now grant "
+                f"{len(plan.grant):,} and revoke {len(plan.revoke):,}, not "
+                f"{len(confirmed[0]):,} and {len(confirmed[1]):,}; nothing was written",
+                hint="run it again",
+            )
+        progress.step("writing")
         for role in Role:
             revokes = [c.email for c in plan.revoke if c.role is role]
             grants = [c.email for c in plan.grant if c.role is role]
@@ -103,10 +158,15 @@ def apply(
 
 
 def _plan(
-    conn: sqlite3.Connection, actor: Actor, sections: list[OrgSection], plan: Plan
+    conn: sqlite3.Connection,
+    actor: Actor,
+    sections: list[OrgSection],
+    plan: Plan,
+    progress: Progress,
 ) -> list[Problem]:
     problems: list[Problem] = []
     for section in sections:
+        progress.advance(1)
         try:
             org = require_org(conn, section.org_id, actor)
         except NotFound as exc:  # another organisation reads, to a portal user, as unknown

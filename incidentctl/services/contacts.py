@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import partial
 from typing import Any, NamedTuple
@@ -22,7 +22,7 @@ from incidentctl.domain import (
     require_operator,
     shown_actor,
 )
-from incidentctl.errors import InvalidInput, NotAuthorized, NotFound
+from incidentctl.errors import Declined, InvalidInput, NotAuthorized, NotFound, StoreChanged
 from incidentctl.services import roles as role_service
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import (
@@ -31,6 +31,7 @@ from incidentctl.services.lookups import (
     require_org,
     require_portal_admin,
 )
+from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
@@ -309,9 +310,11 @@ class ImportRow(NamedTuple):
 
 class ImportResult(NamedTuple):
     added: int
-    updated: int
+    updated: int  # deactivated contacts included
     unchanged: int
-    revoked: int
+    revoked: int  # roles revoked by deactivations
+    deactivated: int = 0
+    deactivated_orgs: int = 0  # the organisations of the deactivated contacts
 
 
 def _boolean(text: str, default: bool, where: str) -> bool:
@@ -370,9 +373,9 @@ def parse_contacts_csv(csv_file: files.CsvFile) -> Iterator[ImportRow]:
         yield _import_row(fields, line, source)
 
 
-def _stage(conn: Any, csv_file: files.CsvFile, progress: Callable[[int], None] | None) -> None:
+def _stage(conn: Any, csv_file: files.CsvFile, progress: Progress) -> int:
     """Validate and stage every row; the first problem by line is raised: a bad row, or a
-    row whose address an earlier row already listed."""
+    row whose address an earlier row already listed. Answers how many rows were staged."""
     import_store.start_contacts(conn)
     source = csv_file.source
 
@@ -382,7 +385,7 @@ def _stage(conn: Any, csv_file: files.CsvFile, progress: Callable[[int], None] |
         )
 
     staged = (row.staged() for row in parse_contacts_csv(csv_file))
-    stage_rows(staged, partial(import_store.stage_contacts, conn), repeated, progress)
+    return stage_rows(staged, partial(import_store.stage_contacts, conn), repeated, progress)
 
 
 def import_csv(
@@ -392,22 +395,76 @@ def import_csv(
     csv_file: files.CsvFile,
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = NO_PROGRESS,
+    confirm: Confirm | None = None,
 ) -> ImportResult:
     """``contacts import``: upsert every row in one transaction, or nothing at all.
 
     The file is read and staged first, without the write lock (stdin may be slow); then
     one ``BEGIN IMMEDIATE`` transaction applies the staged rows, or (``dry_run``) applies
     them and rolls back, so a dry run reports exactly what a real run would do.
-    ``progress`` is told the number of rows of each chunk read.
+    ``progress`` is told the number of rows of each chunk read, then of each chunk applied.
+
+    With ``confirm``, an import that deactivates more than one contact (revoking their
+    roles) is first tried in a transaction that is rolled back and put to ``confirm`` with
+    no lock held; the real run must then come to the same counts, or nothing is written
+    (:class:`StoreChanged`). A "no" raises :class:`Declined`.
     """
     if actor.contact is not None:  # refused before a slow stdin is read
         with store.read() as conn:
             require_portal_admin(conn, actor, "change contacts")
-    _stage(store.conn, csv_file, progress)
+    progress.step("reading", of_input=True)
+    count = _stage(store.conn, csv_file, progress)
     source = csv_file.source
+    if confirm is not None and not dry_run and _deactivates_several(store):
+        progress.step("checking", count)
+        trial = _apply_staged(store, actor, now, source, write=False, progress=progress)
+        if trial.deactivated > 1:
+            if not confirm(_import_question(source, trial)):
+                raise Declined("Nothing changed.")
+            progress.step("writing", count)
+            return _apply_staged(
+                store, actor, now, source, write=True, progress=progress, confirmed=trial
+            )
+    progress.step("checking" if dry_run else "writing", count)
+    return _apply_staged(store, actor, now, source, write=not dry_run, progress=progress)
+
+
+def _deactivates_several(store: Store) -> bool:
+    """Whether the staged rows may deactivate more than one contact: only then is the import
+    tried first, to ask about it."""
+    with store.read() as conn:
+        return import_store.staged_deactivations(conn) > 1
+
+
+def _import_question(source: str, result: ImportResult) -> str:
+    organisations = result.deactivated_orgs
+    revoking = f" (revoking {result.revoked:,} roles)" if result.revoked else ""
+    return (
+        f"Import {source}: add {result.added:,}, update "
+        f"{result.updated - result.deactivated:,}, deactivate {result.deactivated:,} "
+        f"contacts in {organisations:,} organisation{'s' if organisations != 1 else ''}"
+        f"{revoking}?"
+    )
+
+
+_ADVANCE_EVERY = 1000
+
+
+def _apply_staged(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    source: str,
+    *,
+    write: bool,
+    progress: Progress,
+    confirmed: ImportResult | None = None,
+) -> ImportResult:
+    """Apply the staged rows in a write transaction (``write``) or a rolled-back trial."""
     added = updated = unchanged = revoked = 0
-    transaction = store.trial() if dry_run else store.write()
+    deactivated_in: dict[str, int] = {}
+    transaction = store.write() if write else store.trial()
     at = timeutil.to_iso(now)
     with transaction as conn:
         orgs: dict[str, Organisation] = {}
@@ -422,7 +479,9 @@ def import_csv(
                 )
                 new_run.clear()
 
-        for staged in import_store.staged_contacts(conn):
+        for number, staged in enumerate(import_store.staged_contacts(conn), start=1):
+            if number % _ADVANCE_EVERY == 0:
+                progress.advance(_ADVANCE_EVERY)
             row = ImportRow.from_staged(staged)
             try:
                 _authorize_change(actor, row.org_id, row.patch, conn)
@@ -465,9 +524,27 @@ def import_csv(
                 unchanged += 1
             else:
                 updated += 1
+            if existing.active and not after.active:
+                deactivated_in[existing.org_id] = deactivated_in.get(existing.org_id, 0) + 1
             revoked += len(changes)
         add_new_run()
-    return ImportResult(added=added, updated=updated, unchanged=unchanged, revoked=revoked)
+        result = ImportResult(
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            revoked=revoked,
+            deactivated=sum(deactivated_in.values()),
+            deactivated_orgs=len(deactivated_in),
+        )
+        if confirmed is not None and result != confirmed:
+            raise StoreChanged(
+                f"the store changed while you were deciding: {source} would now deactivate "
+                f"{result.deactivated:,} contacts (revoking {result.revoked:,} roles) and "
+                f"update {result.updated:,}, not {confirmed.deactivated:,} "
+                f"({confirmed.revoked:,}) and {confirmed.updated:,}; nothing was written",
+                hint="run it again",
+            )
+    return result
 
 
 def _require_domain(actor: Actor, org: Organisation, email: str, where: str = "") -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from incidentctl.errors import InvalidInput
+from incidentctl.services.progress import NO_PROGRESS, Progress
 
 CHUNK = 1000
 """Rows validated and staged at a time."""
@@ -19,14 +20,15 @@ def stage_rows(
     rows: Iterator[Row],
     stage: Callable[[list[Row]], tuple[int, int] | None],
     repeated: Callable[[Row, int], InvalidInput],
-    progress: Callable[[int], None] | None = None,
-) -> None:
+    progress: Progress = NO_PROGRESS,
+) -> int:
     """Stage every row of ``rows`` (each a staged tuple starting with its line) with
     ``stage``, which answers (line, first line) for the first row whose key an earlier row
     already had. A row that fails validation (InvalidInput from ``rows``) is reported only
     after the rows before it were staged, so a repeat on an earlier line is reported first.
-    ``progress`` is told the size of each chunk staged.
+    ``progress`` is told the size of each chunk staged. Answers how many rows were staged.
     """
+    staged = 0
     while True:
         chunk: list[Row] = []
         failure: InvalidInput | None = None
@@ -43,7 +45,8 @@ def stage_rows(
             raise repeated(next(row for row in chunk if row[0] == line), first)
         if failure is not None:
             raise failure
-        if progress is not None and chunk:
-            progress(len(chunk))
+        staged += len(chunk)
+        if chunk:
+            progress.advance(len(chunk))
         if len(chunk) < CHUNK:
-            return
+            return staged

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any, NamedTuple
@@ -23,14 +23,16 @@ from incidentctl.domain import (
     require_operator,
     shown_org,
 )
-from incidentctl.errors import InvalidInput
+from incidentctl.errors import Declined, InvalidInput, StoreChanged
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import require_org
+from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.services.quota import QuotaStatus, load_policy, status_of
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
 from incidentctl.store import orgs as org_store
+from incidentctl.store import roles as role_store
 
 
 def _sector(text: str | None) -> str | None:
@@ -101,10 +103,15 @@ def update(
     reason: str | None = None,
     clear_quota: bool = False,
     domains: str | None = None,
+    confirm: Confirm | None = None,
 ) -> tuple[Organisation, Organisation]:
     """``org set``: (before, after). ``sector=""`` clears the sector; ``quota`` with a
     ``reason`` sets the operator's override of the maximum, ``clear_quota`` removes it;
-    ``domains`` (``a.nl,b.nl``) replaces the e-mail domains, ``""`` removes them."""
+    ``domains`` (``a.nl,b.nl``) replaces the e-mail domains, ``""`` removes them.
+
+    With ``confirm``, a maximum below the seats in use is put to ``confirm`` first (no lock
+    held); the write refuses it (:class:`StoreChanged`) when the seats in use changed
+    meanwhile, and a "no" raises :class:`Declined`."""
     require_operator(actor, "org set")
     if reason is not None:
         check_text(reason, "reason")
@@ -123,8 +130,29 @@ def update(
             )
     elif reason is not None and not clear_quota:
         raise InvalidInput("--reason goes with --quota or --clear-quota")
+    today = timeutil.local_date(now, store.settings.timezone)
+    confirmed_used: int | None = None
+    if confirm is not None and quota is not None:
+        with store.read() as conn:
+            org = require_org(conn, org_id)
+            used = role_store.submitter_counts(conn, org.id, today)[0]
+        if quota < used and org.quota_override != quota:
+            if not confirm(
+                f"{org.id} uses {used:,} submitter seats; set its maximum to {quota:,} "
+                f"(over quota by {used - quota:,})?"
+            ):
+                raise Declined("Nothing changed.")
+            confirmed_used = used
     with store.write() as conn:
         before = require_org(conn, org_id)
+        if confirmed_used is not None:
+            used = role_store.submitter_counts(conn, before.id, today)[0]
+            if used != confirmed_used:
+                raise StoreChanged(
+                    f"the store changed while you were deciding: {before.id} now uses "
+                    f"{used:,} submitter seats, not {confirmed_used:,}; nothing was written",
+                    hint="run it again",
+                )
         after = before
         if name is not None:
             after = after._replace(name=parse_name(name))
@@ -181,6 +209,9 @@ class ImportResult(NamedTuple):
     unchanged: int
 
 
+_ADVANCE_EVERY = 1000
+
+
 def _employees(text: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit():
         raise InvalidInput(f"employees must be a whole number from 0, got {text!r}")
@@ -223,7 +254,7 @@ def import_csv(
     csv_file: files.CsvFile,
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportResult:
     """``org import``: add new organisations and update existing ones (only the columns the
     file has), audited as ``org.add``/``org.set``, all in one transaction or nothing.
@@ -242,13 +273,17 @@ def import_csv(
             )
         )
 
-    stage_rows(
+    progress.step("reading", of_input=True)
+    count = stage_rows(
         parse_orgs_csv(csv_file), partial(import_store.stage_orgs, store.conn), repeated, progress
     )
     added = updated = unchanged = 0
+    progress.step("checking" if dry_run else "writing", count)
     transaction = store.trial() if dry_run else store.write()
     with transaction as conn:
-        for staged in import_store.staged_orgs(conn):
+        for number, staged in enumerate(import_store.staged_orgs(conn), start=1):
+            if number % _ADVANCE_EVERY == 0:
+                progress.advance(_ADVANCE_EVERY)
             _, org_id, name, employees, sector, sector_given, domains, domains_given = staged
             existing = org_store.get(conn, org_id)
             if existing is None:

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from incidentctl import policy as quota_policy
 from incidentctl import timeutil
 from incidentctl.domain import Actor, Organisation, require_operator, shown_org
+from incidentctl.errors import Declined, StoreChanged
 from incidentctl.services.lookups import require_org
+from incidentctl.services.progress import Confirm
 from incidentctl.store import Store
 from incidentctl.store import orgs as org_store
 from incidentctl.store import quota as quota_store
@@ -93,19 +95,93 @@ def show_policy(store: Store, actor: Actor) -> tuple[quota_policy.Policy, bool]:
         return quota_store.read_policy(conn)
 
 
+class MaximaChange(NamedTuple):
+    """What loading a policy does to the maxima: how many organisations get a lower and a
+    higher one, and how many would then be over quota (an override keeps its maximum)."""
+
+    lower: int
+    higher: int
+    over_quota: int
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.lower or self.higher)
+
+
+class LoadedPolicy(NamedTuple):
+    """``policy load``: the policy (now in force, or on a dry run checked) and its effect."""
+
+    policy: quota_policy.Policy
+    maxima: MaximaChange
+
+
+def maxima_change(
+    conn: sqlite3.Connection,
+    old: quota_policy.Policy,
+    new: quota_policy.Policy,
+    now: datetime,
+    tz: ZoneInfo,
+) -> MaximaChange:
+    """What replacing ``old`` by ``new`` does to every organisation's maximum, read inside
+    the caller's transaction."""
+    used = role_store.submitter_counts_by_org(
+        conn, timeutil.local_date(now, tz), timeutil.to_iso(now)
+    )
+    lower = higher = over = 0
+    for org in org_store.iter_all(conn):
+        before = quota_policy.derive(old, org).maximum
+        after = quota_policy.derive(new, org).maximum
+        lower += after < before
+        higher += after > before
+        counts = used.get(org.id)
+        over += counts is not None and counts.used > after
+    return MaximaChange(lower, higher, over)
+
+
 def load_policy_file(
-    store: Store, actor: Actor, now: datetime, data: bytes, source: str, *, dry_run: bool = False
-) -> quota_policy.Policy:
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    data: bytes,
+    source: str,
+    *,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+) -> LoadedPolicy:
     """``policy load FILE``: validate the whole file, then store it (audited); with
-    ``dry_run`` only validate it."""
+    ``dry_run`` only validate it and say what it would change.
+
+    With ``confirm``, a policy that changes any organisation's maximum is put to ``confirm``
+    first (no lock held); the write refuses it (:class:`StoreChanged`) when its effect on
+    the maxima is no longer what was confirmed, and a "no" raises :class:`Declined`."""
     require_operator(actor, "policy load")
     new = quota_policy.parse_toml(data, source)
-    if dry_run:
-        return new
+    tz = store.settings.timezone
+    if dry_run or confirm is not None:
+        with store.read() as conn:
+            planned = maxima_change(conn, load_policy(conn), new, now, tz)
+        if dry_run:
+            return LoadedPolicy(new, planned)
+        if not planned.changes:
+            confirm = None
+        elif confirm is not None and not confirm(
+            f"Load {source}: {_organisations(planned.lower)} "
+            f"{'gets' if planned.lower == 1 else 'get'} a lower maximum, "
+            f"{planned.higher:,} a higher one; {planned.over_quota:,} would be over quota?"
+        ):
+            raise Declined("Nothing changed.")
     from incidentctl.store import audit
 
     with store.write() as conn:
         old = load_policy(conn)
+        maxima = maxima_change(conn, old, new, now, tz)
+        if confirm is not None and maxima != planned:
+            raise StoreChanged(
+                "the store changed while you were deciding: the policy would now give "
+                f"{_organisations(maxima.lower)} a lower maximum and {maxima.higher:,} a "
+                f"higher one, with {maxima.over_quota:,} over quota; nothing was written",
+                hint="run it again",
+            )
         quota_store.write_policy(conn, new)
         audit.append(
             conn,
@@ -116,4 +192,8 @@ def load_policy_file(
             after=quota_policy.to_document(new),
             reason=f"loaded from {source}",
         )
-    return new
+    return LoadedPolicy(new, maxima)
+
+
+def _organisations(count: int) -> str:
+    return f"{count:,} organisation{'s' if count != 1 else ''}"

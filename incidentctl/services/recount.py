@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from incidentctl import timeutil
 from incidentctl.domain import Actor, require_operator
+from incidentctl.services.progress import NO_PROGRESS, Progress
 from incidentctl.services.quota import load_policy
 from incidentctl.store import Store, audit
 from incidentctl.store import recount as recount_store
@@ -107,8 +108,16 @@ def business_date(store: Store, now: datetime) -> date:
     return timeutil.local_date(now, store.settings.timezone)
 
 
-def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -> Report:
-    """``recount``: compute and publish for today's business date, once unless forced."""
+def recount(
+    store: Store,
+    actor: Actor,
+    now: datetime,
+    *,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> Report:
+    """``recount``: compute and publish for today's business date, once unless forced;
+    ``progress`` is told of each query of the count, then of the publication."""
     import json
 
     require_operator(actor, "recount")
@@ -119,7 +128,8 @@ def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -
     if previous is not None and not force:
         return Report.from_document(json.loads(previous[1]), "skipped")
     started = time.monotonic()
-    report = _compute(store, now, today, force)
+    report = _compute(store, now, today, force, progress)
+    progress.step("publishing")
     with store.write() as conn:
         previous = recount_store.run_for_date(conn, day)
         if previous is not None and not force:  # another recount published meanwhile
@@ -153,30 +163,45 @@ def recount(store: Store, actor: Actor, now: datetime, *, force: bool = False) -
     return report
 
 
-def _compute(store: Store, now: datetime, today: date, force: bool) -> Report:
+_COUNTING_STEPS = 7
+
+
+def _compute(store: Store, now: datetime, today: date, force: bool, progress: Progress) -> Report:
     """Every figure (into a temporary table) and report item, from one snapshot."""
     day = today.isoformat()
     moment = timeutil.to_iso(now)
+    progress.step("counting", _COUNTING_STEPS, unit="steps")
     with store.read() as conn:
         recount_store.compute_figures(conn, maximum_sql(conn, load_policy(conn)), day, moment)
+        progress.advance(1)
         held_through_pending = role_store.orgs_held_through_pending(conn, moment)
+        progress.advance(1)
         last = recount_store.last_run_date(conn, day)
-        return Report(
-            business_date=day,
-            status="done",
-            forced=force,
-            organisations=recount_store.figure_count(conn),
-            over_quota=[OverQuota(*row) for row in recount_store.over_quota(conn)],
-            # The first run reports every certification that has lapsed.
-            lapsed_experts=[
-                LapsedExpert(*row) for row in recount_store.lapsed_experts(conn, last or "", day)
-            ],
-            lapsed_since=last,
-            without_admin=recount_store.without_admin(conn),
-            nobody_can_submit=[
-                org_id
-                for org_id in recount_store.without_submitter_in_effect(conn)
-                if org_id not in held_through_pending
-            ],
-            pending_changes=role_store.pending_count(conn, moment),
-        )
+        organisations = recount_store.figure_count(conn)
+        over_quota = [OverQuota(*row) for row in recount_store.over_quota(conn)]
+        progress.advance(1)
+        # The first run reports every certification that has lapsed.
+        lapsed = [LapsedExpert(*row) for row in recount_store.lapsed_experts(conn, last or "", day)]
+        progress.advance(1)
+        without_admin = recount_store.without_admin(conn)
+        progress.advance(1)
+        nobody_can_submit = [
+            org_id
+            for org_id in recount_store.without_submitter_in_effect(conn)
+            if org_id not in held_through_pending
+        ]
+        progress.advance(1)
+        pending_changes = role_store.pending_count(conn, moment)
+        progress.advance(1)
+    return Report(
+        business_date=day,
+        status="done",
+        forced=force,
+        organisations=organisations,
+        over_quota=over_quota,
+        lapsed_experts=lapsed,
+        lapsed_since=last,
+        without_admin=without_admin,
+        nobody_can_submit=nobody_can_submit,
+        pending_changes=pending_changes,
+    )

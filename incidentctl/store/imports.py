@@ -104,3 +104,13 @@ def add_staged_contacts(
         "FROM temp.contact_import WHERE line BETWEEN ? AND ? ORDER BY line",
         (at, actor, first_line, last_line),
     )
+
+
+def staged_deactivations(conn: sqlite3.Connection) -> int:
+    """How many staged rows deactivate an active contact (``active`` false): an upper bound
+    of what the import deactivates (a row of another organisation is refused instead)."""
+    row = conn.execute(
+        "SELECT count(*) FROM temp.contact_import i JOIN contacts c ON c.email = i.email "
+        "WHERE i.active = 0 AND c.active = 1"
+    ).fetchone()
+    return int(row[0])

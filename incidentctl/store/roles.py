@@ -216,7 +216,19 @@ def start_batch(conn: sqlite3.Connection) -> None:
 
 
 def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
-    conn.executemany("INSERT INTO temp.batch (origin, line, email) VALUES (?, ?, ?)", rows)
+    """Add rows to the batch. Outside a transaction they are added in one of their own,
+    which writes only the temporary table: other processes may write the store meanwhile."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        conn.executemany("INSERT INTO temp.batch (origin, line, email) VALUES (?, ?, ?)", rows)
+    except BaseException:
+        if own and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
 
 
 # Reasons are data, so they are bound as parameters like any value.
@@ -366,15 +378,27 @@ def refuse_org_in_plan(conn: sqlite3.Connection, org_id: str, reason: str, cause
     )
 
 
-def plan_summary(conn: sqlite3.Connection) -> tuple[dict[str, int], int | None, str | None]:
-    """(count per status, the lowest exit code among refusals, the first refusal's reason)."""
+def plan_summary(
+    conn: sqlite3.Connection,
+) -> tuple[dict[str, int], tuple[Any, ...] | None]:
+    """(count per status, the first refused row by exit code and position, or None): that
+    row is (exit code, then the columns of :func:`iter_plan`)."""
     counts = dict.fromkeys(("granted", "revoked", "unchanged", "refused"), 0)
     for status, number in conn.execute("SELECT status, count(*) FROM temp.plan GROUP BY status"):
         counts[status] = number
     row = conn.execute(
-        "SELECT cause, reason FROM temp.plan WHERE status = 'refused' ORDER BY cause, pos LIMIT 1"
+        f"SELECT cause, {_PLAN_ROW} FROM temp.plan WHERE status = 'refused' "
+        "ORDER BY cause, pos LIMIT 1"
     ).fetchone()
-    return counts, (None if row is None else row[0]), (None if row is None else row[1])
+    return counts, (None if row is None else tuple(row))
+
+
+def changed_org_count(conn: sqlite3.Connection) -> int:
+    """How many organisations the planned changes (granted or revoked rows) touch."""
+    row = conn.execute(
+        "SELECT count(DISTINCT org_id) FROM temp.plan WHERE status IN ('granted', 'revoked')"
+    ).fetchone()
+    return int(row[0])
 
 
 def apply_plan(
@@ -408,10 +432,12 @@ _PLAN_ROW = (
 )
 
 
-def iter_plan(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
-    """The rows of the plan in batch order: (e-mail (stored form, else as given), org,
-    status, effective_at, reason, where: 'argument N' or 'line N')."""
-    return (row for row in conn.execute(f"SELECT {_PLAN_ROW} FROM temp.plan ORDER BY pos"))
+def iter_plan(conn: sqlite3.Connection, *, refused_only: bool = False) -> Iterator[tuple[Any, ...]]:
+    """The rows of the plan in batch order (only the refused ones, with ``refused_only``):
+    (e-mail (stored form, else as given), org, status, effective_at, reason, where:
+    'argument N' or 'line N')."""
+    where = " WHERE status = 'refused'" if refused_only else ""
+    return (row for row in conn.execute(f"SELECT {_PLAN_ROW} FROM temp.plan{where} ORDER BY pos"))
 
 
 def iter_plan_json(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
