@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from conftest import Cli, Snapshot, events
+from grant_support import add_contact, holders, operator_name, role_changes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from roles_support import add_contact, holders, operator_name, role_changes
 
 SPEC_EXAMPLE = """\
 [organisations."1001"]

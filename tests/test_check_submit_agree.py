@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from access_support import check, iso, utc
+from check_support import check, iso, utc
 from conftest import Cli
 
 T = utc(2024, 5, 1, 8, 0)  # 10:00 CEST

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from roles_support import holders
+from grant_support import holders
 
 from incidentctl.errors import INVALID_INPUT
 

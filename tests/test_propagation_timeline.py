@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from access_support import check, iso, submit_status, utc
+from check_support import check, iso, submit_status, utc
 from conftest import Cli, Snapshot
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from incidentctl.domain import Actor
-from incidentctl.services import access as access_service
+from incidentctl.services import portal as portal_service
 from incidentctl.services import quota as quota_service
 from incidentctl.store import Store
 
@@ -92,7 +92,7 @@ def _full_scans(path: Path, statements: list[str]) -> list[tuple[str, str]]:
 
 def test_check_reads_only_through_indexes(big_store: Path) -> None:
     statements = _statements(
-        big_store, lambda store: access_service.check(store, OPERATOR, "c1500@org0.nl", NOW)
+        big_store, lambda store: portal_service.check(store, OPERATOR, "c1500@org0.nl", NOW)
     )
     assert any("role_changes" in s for s in statements), statements  # the trace works
     assert _full_scans(big_store, statements) == []

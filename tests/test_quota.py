@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from roles_support import NOW_ARGS, add_contact, holders, role_events, statuses
+from grant_support import NOW_ARGS, add_contact, holders, role_events, statuses
 
 # Every command of these tests runs at a pinned time, so certificates lapse on cue.
 BEFORE_LAPSE = ("--now", "2024-06-30T23:59")  # the certificate's last day still counts

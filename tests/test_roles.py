@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from roles_support import (
+from grant_support import (
     NOW_ARGS,
     add_contact,
     holders,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from roles_support import add_contact, holders, role_events, statuses
+from grant_support import add_contact, holders, role_events, statuses
 
 ADMIN = ("--as", "admin@acme.nl")
 OTHER_ADMIN = ("--as", "gina@globex.nl")

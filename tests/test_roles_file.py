@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Snapshot
-from roles_support import add_contact, holders, role_changes, statuses
+from grant_support import add_contact, holders, role_changes, statuses
 
 
 def write(tmp_path: Path, content: bytes, name: str = "emails.txt") -> str:

@@ -30,10 +30,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from incidentctl.domain import Actor, Role
 from incidentctl.services import contacts as contact_service
-from incidentctl.services import ops as ops_service
 from incidentctl.services import orgs as org_service
 from incidentctl.services import quota as quota_service
 from incidentctl.services import roles as role_service
+from incidentctl.services import settings as settings_service
 from incidentctl.services.contacts import ContactPatch
 from incidentctl.store import Store
 from incidentctl.store.roles import ORIGIN_ARGUMENT
@@ -313,7 +313,7 @@ class RolesAndQuota(RuleBasedStateMachine):
     @rule(delay=st.sampled_from(["1m", "10m", "2h"]))
     def set_delay(self, delay: str) -> None:
         self.step(may_raise=False)
-        ops_service.set_setting(self.store, ACTOR, self.now, "propagation_delay", delay)
+        settings_service.set_setting(self.store, ACTOR, self.now, "propagation_delay", delay)
 
     # --- what must hold after every step ------------------------------------------------------
 

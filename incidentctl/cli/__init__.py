@@ -15,16 +15,18 @@ from typer.core import TyperGroup
 
 from incidentctl import __version__, errors, output
 from incidentctl.cli import (
-    access,
     apply,
+    audit_log,
     clock,
     contacts,
     helpformat,
-    ops,
     orgs,
+    portal,
     quota,
     recount,
     roles,
+    settings,
+    store_file,
 )
 from incidentctl.cli.common import AppState
 from incidentctl.cli.completion import contact_emails
@@ -294,7 +296,19 @@ def root(
     ctx.call_on_close(app_state.close)
 
 
-for module in (ops, orgs, contacts, roles, apply, quota, recount, access, clock):
+for module in (
+    store_file,
+    audit_log,
+    settings,
+    orgs,
+    contacts,
+    roles,
+    apply,
+    quota,
+    recount,
+    portal,
+    clock,
+):
     module.register(app)
 for command in app.registered_commands:
     if command.name in SHORT_HELP:

@@ -1,12 +1,8 @@
-"""Portal log-ins and incidents."""
+"""Portal log-ins: a log-in starts the session that picks up the roles in effect."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from typing import Any
-
-from incidentctl.domain import Role
 
 
 def add_login(conn: sqlite3.Connection, contact_id: int, at: str) -> None:
@@ -19,62 +15,3 @@ def last_login(conn: sqlite3.Connection, contact_id: int, until: str) -> str | N
         "SELECT max(at) FROM logins WHERE contact_id = ? AND at <= ?", (contact_id, until)
     ).fetchone()
     return None if row[0] is None else str(row[0])
-
-
-def add_incident(
-    conn: sqlite3.Connection, org_id: str, contact_id: int, subject: str, body: str, at: str
-) -> int:
-    cursor = conn.execute(
-        "INSERT INTO incidents (org_id, contact_id, subject, body, submitted_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (org_id, contact_id, subject, body, at),
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
-
-
-IncidentRow = tuple[int, str, str, str, str, str]
-"""(id, submitted_at, org, submitter e-mail, subject, body)."""
-
-
-def incidents(
-    conn: sqlite3.Connection, *, org_id: str | None = None, contact_id: int | None = None
-) -> Iterator[IncidentRow]:
-    """Incidents, oldest first, of one organisation or one contact (or all)."""
-    where: list[str] = []
-    params: list[Any] = []
-    if org_id is not None:
-        where.append("i.org_id = ?")
-        params.append(org_id)
-    if contact_id is not None:
-        where.append("i.contact_id = ?")
-        params.append(contact_id)
-    sql = (
-        "SELECT i.id, i.submitted_at, i.org_id, c.email, i.subject, i.body FROM incidents i "
-        "JOIN contacts c ON c.id = i.contact_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY i.submitted_at, i.id"
-    )
-    return iter(conn.execute(sql, params))
-
-
-def recent_submitters_without_role(
-    conn: sqlite3.Connection, since: str, until: str, org_id: str | None
-) -> list[tuple[str, str, str]]:
-    """(e-mail, org, last submitted) of active contacts who submitted between ``since`` and
-    ``until`` and hold no submitter role (as last granted or revoked by ``until``: with a
-    clock set in the past, later submissions and changes do not exist yet)."""
-    sql = (
-        "SELECT c.email, c.org_id, max(i.submitted_at) FROM incidents i "
-        "JOIN contacts c ON c.id = i.contact_id "
-        "WHERE i.submitted_at >= ? AND i.submitted_at <= ? AND c.active = 1 "
-        "AND coalesce((SELECT r.action FROM role_changes r WHERE r.contact_id = c.id "
-        "AND r.role = ? AND r.requested_at <= ? ORDER BY r.id DESC LIMIT 1), 'revoke') "
-        "= 'revoke'"
-    )
-    params: list[Any] = [since, until, Role.SUBMITTER.value, until]
-    if org_id is not None:
-        sql += " AND c.org_id = ?"
-        params.append(org_id)
-    sql += " GROUP BY c.id ORDER BY c.org_id, c.email"
-    return [(str(a), str(b), str(c)) for a, b, c in conn.execute(sql, params)]

@@ -11,8 +11,8 @@ from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
 if TYPE_CHECKING:
-    from incidentctl.access import Permission
-    from incidentctl.services import access as access_service
+    from incidentctl.permissions import Permission
+    from incidentctl.services import portal as portal_service
 
 incidents_app = typer.Typer(
     name="incidents",
@@ -82,13 +82,13 @@ def check(
       incidentctl check jan@acme.nl --at +10m
       incidentctl check jan@acme.nl --json | jq .submit.status
     """
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     app = state(ctx)
     store = app.store()
     now = app.clock.now
     moment = timeutil.parse_time(at, now=now, tz=store.settings.timezone) if at is not None else now
-    access = access_service.check(store, app.actor, email, moment)
+    access = portal_service.check(store, app.actor, email, moment)
     if json:
         output.emit_json(
             {
@@ -133,12 +133,12 @@ def pending(
     """
     from incidentctl.domain import Role
     from incidentctl.pager import paging
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     one_form(csv, json)
     app = state(ctx)
     now = app.clock.now
-    rows = access_service.pending(app.store(), app.actor, now, org)
+    rows = portal_service.pending(app.store(), app.actor, now, org)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -176,11 +176,11 @@ def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
       incidentctl login jan@acme.nl
       incidentctl --as jan@acme.nl login jan@acme.nl
     """
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     app = state(ctx)
     now = app.clock.now
-    contact = access_service.login(app.store(), app.actor, now, email)
+    contact = portal_service.login(app.store(), app.actor, now, email)
     if json:
         output.emit_json({"email": contact.email, "at": timeutil.to_iso(now)})
         return
@@ -205,10 +205,10 @@ def incidents_submit(
       incidentctl --as jan@acme.nl incidents submit --subject "Blank pages"
       incidentctl --as jan@acme.nl incidents submit --subject VPN --body "Is down"
     """
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     app = state(ctx)
-    submitted = access_service.submit(app.store(), app.actor, app.clock.now, subject, body)
+    submitted = portal_service.submit(app.store(), app.actor, app.clock.now, subject, body)
     if json:
         output.emit_json(
             {
@@ -241,11 +241,11 @@ def incidents_list(
       incidentctl incidents list --org 1001 --csv > incidents.csv
     """
     from incidentctl.pager import paging
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     one_form(csv, json)
     app = state(ctx)
-    listing = access_service.list_incidents(app.store(), app.actor, app.clock.now, org)
+    listing = portal_service.list_incidents(app.store(), app.actor, app.clock.now, org)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -263,7 +263,7 @@ def incidents_list(
             _incident_table(app, listing)
 
 
-def _incident_table(app: AppState, listing: "access_service.IncidentList") -> None:
+def _incident_table(app: AppState, listing: "portal_service.IncidentList") -> None:
     titles = {
         "all": "All incidents",
         "organisation": "The organisation's incidents",
@@ -301,11 +301,11 @@ def readiness(
       incidentctl readiness --days 30 --csv > readiness.csv
     """
     from incidentctl.pager import paging
-    from incidentctl.services import access as access_service
+    from incidentctl.services import portal as portal_service
 
     one_form(csv, json)
     app = state(ctx)
-    report = access_service.readiness(app.store(), app.actor, app.clock.now, days)
+    report = portal_service.readiness(app.store(), app.actor, app.clock.now, days)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -317,7 +317,7 @@ def readiness(
             _readiness_text(app, report)
 
 
-def _readiness_json(report: "access_service.Readiness") -> None:
+def _readiness_json(report: "portal_service.Readiness") -> None:
     output.emit_json(
         {
             "enforcement_date": timeutil.to_iso(report.enforcement_date),
@@ -335,7 +335,7 @@ def _readiness_json(report: "access_service.Readiness") -> None:
     )
 
 
-def _readiness_csv(report: "access_service.Readiness") -> None:
+def _readiness_csv(report: "portal_service.Readiness") -> None:
     output.write_csv(
         READINESS_COLUMNS,
         output.csv_rows(
@@ -353,7 +353,7 @@ def _readiness_csv(report: "access_service.Readiness") -> None:
     )
 
 
-def _readiness_text(app: AppState, report: "access_service.Readiness") -> None:
+def _readiness_text(app: AppState, report: "portal_service.Readiness") -> None:
     from incidentctl.domain import Role
 
     when = show_time(app, report.enforcement_date)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from access_support import iso, utc
+from check_support import iso, utc
 from conftest import Cli, Snapshot
 from freezegun import freeze_time
-from roles_support import operator_name
+from grant_support import operator_name
 
 T = utc(2024, 5, 1, 8, 0)  # 10:00 CEST
 

@@ -1,4 +1,4 @@
-"""The rules of incidentctl.access (SPEC §2 rules 1 and 6), as pure functions.
+"""The rules of incidentctl.permissions (SPEC §2 rules 1 and 6), as pure functions.
 
 Every moment (``at``, the time a change was made, the log-in) is a parameter, so these tests
 build Contact and RoleChange values directly and need no time mocking and no store.
@@ -15,14 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidentctl import domain
-from incidentctl.access import (
+from incidentctl.domain import Action, Contact, Role, RoleChange
+from incidentctl.permissions import (
     RELOGIN_ADVICE,
     RoleState,
     role_state,
     submit_permission,
     view_all_permission,
 )
-from incidentctl.domain import Action, Contact, Role, RoleChange
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ENFORCEMENT = datetime(2023, 12, 31, 23, 0, tzinfo=UTC)  # 2024-01-01 00:00 Amsterdam

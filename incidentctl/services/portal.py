@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from incidentctl import timeutil
-from incidentctl.access import (
+from incidentctl.domain import Actor, Contact, Role, check_text, parse_email
+from incidentctl.errors import InvalidInput, NotAuthorized
+from incidentctl.permissions import (
     Permission,
     role_state,
     submit_permission,
     view_all_permission,
 )
-from incidentctl.domain import Actor, Contact, Role, check_text, parse_email
-from incidentctl.errors import InvalidInput, NotAuthorized
 from incidentctl.services.lookups import (
     ask_portal_admin,
     require_contact,
@@ -25,6 +25,7 @@ from incidentctl.services.lookups import (
     require_portal_admin,
 )
 from incidentctl.store import Store, audit
+from incidentctl.store import incidents as incident_store
 from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
 from incidentctl.store import sessions as session_store
@@ -131,7 +132,7 @@ def submit(store: Store, actor: Actor, now: datetime, subject: str, body: str) -
                 hint=access.advice,
             )
         at = timeutil.to_iso(now)
-        incident = session_store.add_incident(conn, contact.org_id, contact.id, subject, body, at)
+        incident = incident_store.add_incident(conn, contact.org_id, contact.id, subject, body, at)
         audit.append(
             conn,
             at=at,
@@ -163,7 +164,7 @@ def advice(conn: sqlite3.Connection, contact: Contact, role: Role, permission: P
 
 class IncidentList(NamedTuple):
     scope: str  # "organisation", "own" or "all"
-    rows: list[session_store.IncidentRow]
+    rows: list[incident_store.IncidentRow]
 
 
 def list_incidents(
@@ -175,14 +176,14 @@ def list_incidents(
         if org_id is not None:
             require_org(conn, org_id, actor)
         if actor.contact is None:
-            return IncidentList("all", list(session_store.incidents(conn, org_id=org_id)))
+            return IncidentList("all", list(incident_store.incidents(conn, org_id=org_id)))
         contact = require_contact(conn, actor.contact.email, actor)
         access = permissions(conn, store, contact, now)
         if access.view_all.allowed:
-            rows = session_store.incidents(conn, org_id=contact.org_id)
+            rows = incident_store.incidents(conn, org_id=contact.org_id)
             return IncidentList("organisation", list(rows))
         if access.submit.allowed:
-            own = session_store.incidents(conn, org_id=contact.org_id, contact_id=contact.id)
+            own = incident_store.incidents(conn, org_id=contact.org_id, contact_id=contact.id)
             return IncidentList("own", list(own))
         # The same reason as check gives: a manager waiting for a log-in is told so.
         role, permission = access.listing
@@ -244,7 +245,7 @@ def readiness(store: Store, actor: Actor, now: datetime, days: int) -> Readiness
                 for org in org_store.iter_all(conn, only)
                 if org.id not in with_submitter
             ],
-            contacts_without_role=session_store.recent_submitters_without_role(
+            contacts_without_role=incident_store.recent_submitters_without_role(
                 conn, since, until, only
             ),
         )

@@ -1,0 +1,219 @@
+"""``log``: the audit log."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from incidentctl import output, timeutil
+from incidentctl.cli.common import JsonOption, state
+from incidentctl.cli.completion import contact_emails, org_ids
+from incidentctl.cli.listings import CsvOption, one_form
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from incidentctl.store.audit import Event
+
+
+def register(app: typer.Typer) -> None:
+    app.command("log")(log)
+
+
+LOG_TERMINAL_LIMIT = 50
+"""In a terminal, ``log`` without --limit or --all shows this many of the latest events."""
+
+LOG_CSV_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "action",
+    "org",
+    "contact",
+    "role",
+    "reason",
+    "before",
+    "after",
+)
+"""The columns of ``log --csv`` (docs/json.md, "CSV")."""
+
+
+def log(
+    ctx: typer.Context,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
+    ] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact", metavar="EMAIL", help="Only this contact.", autocompletion=contact_emails
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="TIME", help="Only from TIME on (e.g. -1d).")
+    ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action", metavar="ACTION", help="Only this action (grant, revoke, contact.set, ...)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="Only the last N matching events.")
+    ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"Every matching event (a terminal shows the last {LOG_TERMINAL_LIMIT})."
+        ),
+    ] = False,
+    csv: CsvOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Show the audit log, oldest first: every change, who made it, and why.
+
+    In a terminal it shows the latest 50 matching events (--limit N for another number,
+    --all for every one); piped, --csv and --json give every matching event. The log
+    cannot be edited or deleted, through this tool or through SQLite.
+
+    Examples:
+
+    \b
+      incidentctl log --org 1001 --since -1d
+      incidentctl log --action grant --csv > grants.csv
+    """
+    from incidentctl import interactive
+    from incidentctl.pager import paging
+    from incidentctl.services import audit_log as audit_log_service
+
+    one_form(csv, json)
+    if all_ and limit is not None:
+        raise typer.BadParameter("choose one of --all and --limit", param_hint="--all/--limit")
+    app = state(ctx)
+    store = app.store()
+    tz = store.settings.timezone
+    since_at = timeutil.parse_time(since, now=app.clock.now, tz=tz) if since is not None else None
+    human = not (csv or json)
+    # A terminal gets the latest events and a footer; one more is read to know of older ones.
+    shortened = human and limit is None and not all_ and output.is_terminal()
+    events = audit_log_service.log(
+        store,
+        app.actor,
+        org=org,
+        contact=contact,
+        since=since_at,
+        action=action,
+        limit=LOG_TERMINAL_LIMIT + 1 if shortened else limit,
+    )
+    more = False
+    if shortened:
+        latest = list(events)
+        more = len(latest) > LOG_TERMINAL_LIMIT
+        events = iter(latest[-LOG_TERMINAL_LIMIT:])
+    with paging(), interactive.listing_progress("listing events", "events") as bar:
+        events = interactive.counted(events, bar)
+        if json:
+            output.stream_json_array(
+                {
+                    "id": e.id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "org": e.org,
+                    "contact": e.contact,
+                    "role": e.role,
+                    "reason": e.reason,
+                    "before": _decoded(e.before),
+                    "after": _decoded(e.after),
+                }
+                for e in events
+            )
+        elif csv:
+            output.write_csv(
+                LOG_CSV_COLUMNS,
+                output.csv_rows(
+                    (
+                        e.id,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.org,
+                        e.contact,
+                        e.role,
+                        e.reason,
+                        e.before,
+                        e.after,
+                    )
+                    for e in events
+                ),
+            )
+        else:
+            _log_table(events, tz)
+            if more:
+                output.line(
+                    f"Showing the latest {LOG_TERMINAL_LIMIT} events: --limit N shows the "
+                    "latest N, --all every one."
+                )
+
+
+def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
+    from incidentctl.domain import Role
+
+    local = timeutil.LocalTimes(tz)
+    labels = {role.value: role.label for role in Role}
+    changes: dict[tuple[str | None, str | None], str] = {}
+
+    def change(before: str | None, after: str | None) -> str:
+        # A bulk change writes many events with the same before and after: describe each
+        # distinct pair once.
+        key = (before, after)
+        text = changes.get(key)
+        if text is None:
+            if len(changes) > 10_000:
+                changes.clear()
+            text = changes[key] = _change_text(before, after, local)
+        return text
+
+    output.table(
+        ["At", "Actor", "Action", "Org", "Contact", "Role", "Change", "Reason"],
+        (
+            [
+                local(e.at),
+                e.actor,
+                e.action,
+                e.org,
+                e.contact,
+                labels.get(e.role, e.role) if e.role else None,
+                change(e.before, e.after),
+                e.reason,
+            ]
+            for e in events
+        ),
+        empty="No events match.",
+    )
+
+
+def _decoded(text: str | None) -> object:
+    if text is None:
+        return None
+    import json
+
+    return json.loads(text)
+
+
+def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTimes") -> str:
+    """``key: old -> new`` for each changed value (``key=value`` for a new record), times
+    in the store's timezone like every other time people see."""
+    old, new = _decoded(before), _decoded(after)
+
+    def shown(value: object) -> str:
+        if timeutil.is_stored_time(value):
+            return local(str(value))
+        return output.printable(value)
+
+    if not isinstance(new, dict):
+        return "-"
+    if not isinstance(old, dict):
+        return ", ".join(f"{k}={shown(v)}" for k, v in new.items())
+    return ", ".join(f"{k}: {shown(old.get(k))} -> {shown(v)}" for k, v in new.items())
