@@ -84,7 +84,7 @@ def apply(
     confirm = interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
     with interactive.progress(f"applying {output.printable(source)}", quiet=quiet) as bar:
         plan = apply_service.apply(
-            app.store(),
+            app.session.store,
             app.actor,
             app.clock.now,
             data,

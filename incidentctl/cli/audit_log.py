@@ -13,7 +13,7 @@ from incidentctl.cli.listings import CsvOption, one_form
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from incidentctl.store.audit import Event
+    from incidentctl.services.audit_log import Event
 
 
 def register(app: typer.Typer) -> None:
@@ -91,14 +91,14 @@ def log(
     if all_ and limit is not None:
         raise typer.BadParameter("choose one of --all and --limit", param_hint="--all/--limit")
     app = state(ctx)
-    store = app.store()
-    tz = store.settings.timezone
+    session = app.session
+    tz = session.timezone
     since_at = timeutil.parse_time(since, now=app.clock.now, tz=tz) if since is not None else None
     human = not (csv or json)
     # A terminal gets the latest events and a footer; one more is read to know of older ones.
     shortened = human and limit is None and not all_ and output.is_terminal()
     events = audit_log_service.log(
-        store,
+        session.store,
         app.actor,
         org=org,
         contact=contact,

@@ -29,11 +29,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _report(app: AppState, json: bool) -> None:
-    from incidentctl.services import clock as clock_service
-
-    store = app.store()
     clock = app.clock
-    simulated = store.get_setting(clock_service.CLOCK_SETTING)
+    simulated = app.session.settings.simulated_clock
     if json:
         output.emit_json(
             {
@@ -90,10 +87,9 @@ def set_(
     from incidentctl.services import clock as clock_service
 
     app = state(ctx)
-    store = app.store()
     now = app.clock.now
-    moment = timeutil.parse_time(time, now=now, tz=store.settings.timezone)
-    clock_service.set_clock(store, app.actor, now, moment)
+    moment = timeutil.parse_time(time, now=now, tz=app.session.timezone)
+    clock_service.set_clock(app.session.store, app.actor, now, moment)
     app.reset_clock()
     _report(app, json)
 
@@ -115,7 +111,7 @@ def advance(
 
     app = state(ctx)
     by = timeutil.parse_duration(duration)
-    clock_service.advance(app.store(), app.actor, app.clock.now, by)
+    clock_service.advance(app.session.store, app.actor, app.clock.now, by)
     app.reset_clock()
     _report(app, json)
 
@@ -132,6 +128,6 @@ def reset(ctx: typer.Context, json: JsonOption = False) -> None:
     from incidentctl.services import clock as clock_service
 
     app = state(ctx)
-    clock_service.set_clock(app.store(), app.actor, app.clock.now, None)
+    clock_service.set_clock(app.session.store, app.actor, app.clock.now, None)
     app.reset_clock()
     _report(app, json)

@@ -1,5 +1,5 @@
-"""What every command shares: the global options' state, the open store, the clock, the
-actor, and the option types used across commands.
+"""What every command shares: the global options' state, the session with the store (a
+service opens it), the clock, the actor, and the option types used across commands.
 
 The command modules import only this, typer and the vocabulary at start-up; each command
 imports the services it runs, so ``--help`` and a quick ``check`` load no more than they use.
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from incidentctl import timeutil
     from incidentctl.domain import Actor
-    from incidentctl.store import Store
+    from incidentctl.services.session import Session
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (keys: docs/json.md).")
@@ -27,50 +27,45 @@ JsonOption = Annotated[
 class AppState:
     """The global options of one invocation, and what they resolve to (lazily)."""
 
-    __slots__ = ("_actor", "_clock", "_store", "as_email", "db", "debug", "now")
+    __slots__ = ("_actor", "_session", "as_email", "db", "debug", "now")
 
     def __init__(self, db: str | None, as_email: str | None, now: str | None, debug: bool):
         self.db = db
         self.as_email = as_email
         self.now = now
         self.debug = debug
-        self._store: Store | None = None
-        self._clock: timeutil.Clock | None = None
+        self._session: Session | None = None
         self._actor: Actor | None = None
 
     @property
     def path(self) -> Path:
         return store_path(self.db)
 
-    def store(self, *, create: bool = False) -> "Store":
-        """The store, opened (and migrated) on first use; the clock is resolved with it, so a
-        bad --now is reported by every command that uses the store."""
-        if self._store is None:
+    def open_session(self, *, create: bool = False) -> "Session":
+        """The session with the store, opened (and the store migrated) on first use; with
+        ``create``, the store is made when it is not there (init)."""
+        if self._session is None:
             from incidentctl.output import notice
-            from incidentctl.store import Store
+            from incidentctl.services.session import Session
 
-            self._store = Store.open(
-                self.path, create=create, explicit=self.db is not None, notify=notice
+            self._session = Session.open(
+                self.path, now=self.now, create=create, explicit=self.db is not None, notify=notice
             )
-            self.clock  # noqa: B018 - a bad --now is reported by every command
-        return self._store
+        return self._session
+
+    @property
+    def session(self) -> "Session":
+        """The session with an existing store (see :meth:`open_session`)."""
+        return self.open_session()
 
     @property
     def clock(self) -> "timeutil.Clock":
         """The time this command runs at: --now, else the simulated clock, else the system."""
-        store = self.store()
-        if self._clock is None:
-            from incidentctl import timeutil
-
-            settings = store.settings
-            self._clock = timeutil.resolve_clock(
-                self.now, settings.simulated_clock, settings.timezone
-            )
-        return self._clock
+        return self.session.clock
 
     def reset_clock(self) -> None:
         """Resolve the clock again (after the simulated clock was changed)."""
-        self._clock = None
+        self.session.reset_clock()
 
     @property
     def actor(self) -> "Actor":
@@ -79,15 +74,15 @@ class AppState:
             from incidentctl.services import actors
 
             if self.as_email:
-                self._actor = actors.portal_user(self.store(), self.as_email)
+                self._actor = actors.portal_user(self.session.store, self.as_email)
             else:
                 self._actor = actors.operator()
         return self._actor
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 def state(ctx: typer.Context) -> AppState:
@@ -101,7 +96,7 @@ def clock_notice(app: AppState) -> None:
     """Tell people (on stderr) when the time is simulated or pinned."""
     from incidentctl.output import notice
 
-    text = app.clock.notice(app.store().settings.timezone)
+    text = app.clock.notice(app.session.timezone)
     if text:
         notice(text)
 
@@ -112,4 +107,4 @@ def show_time(app: AppState, moment: "datetime | None") -> str:
         return "-"
     from incidentctl import timeutil
 
-    return timeutil.format_local(moment, app.store().settings.timezone)
+    return timeutil.format_local(moment, app.session.timezone)

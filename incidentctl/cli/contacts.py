@@ -13,7 +13,7 @@ from incidentctl.vocabulary import ROLE_HELP
 
 if TYPE_CHECKING:
     from incidentctl.domain import Contact
-    from incidentctl.store.contacts import ListingForm
+    from incidentctl.services.contacts import ListingForm
 
 contacts_app = typer.Typer(
     name="contacts",
@@ -105,7 +105,7 @@ def add(
     app = state(ctx)
     expert, _ = _expert_until(expert_until)
     contact, created = contact_service.add(
-        app.store(),
+        app.session.store,
         app.actor,
         app.clock.now,
         email=email,
@@ -173,7 +173,7 @@ def set_(
         set_expert_until=expert_given,
     )
     before, after, revoked = contact_service.update(
-        app.store(), app.actor, app.clock.now, email, patch
+        app.session.store, app.actor, app.clock.now, email, patch
     )
     if json:
         output.emit_json(
@@ -238,7 +238,7 @@ def import_(
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
-    store = app.store()
+    store = app.session.store
     opened, source = files.open_binary(file)
     try:
         stream = interactive.announcing(opened, file, "contacts (CSV)")
@@ -314,14 +314,14 @@ def list_(
     from incidentctl.domain import parse_role
     from incidentctl.pager import paging
     from incidentctl.services import contacts as contact_service
-    from incidentctl.store.contacts import LISTING_COLUMNS
+    from incidentctl.services.contacts import LISTING_COLUMNS
 
     one_form(csv, json)
     app = state(ctx)
     wanted = parse_role(role) if role is not None else None
     form: ListingForm = "json" if json else "csv" if csv else "table"
     rows = contact_service.listing(
-        app.store(), app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
+        app.session.store, app.actor, app.clock.now, form, org_id=org, role=wanted, pending=pending
     )
     with paging(), interactive.listing_progress("listing contacts", "contacts") as bar:
         rows = interactive.counted(rows, bar)
@@ -353,7 +353,7 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
-    detail = contact_service.show(app.store(), app.actor, app.clock.now, email)
+    detail = contact_service.show(app.session.store, app.actor, app.clock.now, email)
     contact = detail.contact
     changes = detail.latest_changes
     if json:
@@ -433,7 +433,7 @@ def move(
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
-    moved = contact_service.move(app.store(), app.actor, app.clock.now, email, org, reason)
+    moved = contact_service.move(app.session.store, app.actor, app.clock.now, email, org, reason)
     before, after = moved.before, moved.after
     if json:
         output.emit_json(

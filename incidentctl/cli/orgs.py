@@ -108,7 +108,7 @@ def add(
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
-    store = app.store()
+    store = app.session.store
     org, created = org_service.add(
         store,
         app.actor,
@@ -189,7 +189,7 @@ def set_(
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
-    store = app.store()
+    store = app.session.store
     before, after = org_service.update(
         store,
         app.actor,
@@ -269,7 +269,7 @@ def import_(
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
-    store = app.store()
+    store = app.session.store
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "org import")
     opened, source = files.open_binary(file)
@@ -372,7 +372,7 @@ def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
 
     one_form(csv, json)
     app = state(ctx)
-    views = org_service.overviews(app.store(), app.actor, app.clock.now)
+    views = org_service.overviews(app.session.store, app.actor, app.clock.now)
     with paging():
         if json:
             output.emit_json([org_document(view) for view in views])
@@ -410,7 +410,7 @@ def show(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
     from incidentctl.services import orgs as org_service
 
     app = state(ctx)
-    (view,) = org_service.overviews(app.store(), app.actor, app.clock.now, only=org_id)
+    (view,) = org_service.overviews(app.session.store, app.actor, app.clock.now, only=org_id)
     if json:
         output.emit_json(org_document(view))
         return

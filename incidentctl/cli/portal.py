@@ -85,10 +85,9 @@ def check(
     from incidentctl.services import portal as portal_service
 
     app = state(ctx)
-    store = app.store()
     now = app.clock.now
-    moment = timeutil.parse_time(at, now=now, tz=store.settings.timezone) if at is not None else now
-    access = portal_service.check(store, app.actor, email, moment)
+    moment = timeutil.parse_time(at, now=now, tz=app.session.timezone) if at is not None else now
+    access = portal_service.check(app.session.store, app.actor, email, moment)
     if json:
         output.emit_json(
             {
@@ -138,7 +137,7 @@ def pending(
     one_form(csv, json)
     app = state(ctx)
     now = app.clock.now
-    rows = portal_service.pending(app.store(), app.actor, now, org)
+    rows = portal_service.pending(app.session.store, app.actor, now, org)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -147,7 +146,7 @@ def pending(
         elif csv:
             output.write_csv(PENDING_COLUMNS, output.csv_rows(rows))
         else:
-            local = timeutil.LocalTimes(app.store().settings.timezone)
+            local = timeutil.LocalTimes(app.session.timezone)
             output.table(
                 ["E-mail", "Org", "Role", "Action", "Requested", "Takes effect", "Left"],
                 (
@@ -180,7 +179,7 @@ def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
 
     app = state(ctx)
     now = app.clock.now
-    contact = portal_service.login(app.store(), app.actor, now, email)
+    contact = portal_service.login(app.session.store, app.actor, now, email)
     if json:
         output.emit_json({"email": contact.email, "at": timeutil.to_iso(now)})
         return
@@ -208,7 +207,7 @@ def incidents_submit(
     from incidentctl.services import portal as portal_service
 
     app = state(ctx)
-    submitted = portal_service.submit(app.store(), app.actor, app.clock.now, subject, body)
+    submitted = portal_service.submit(app.session.store, app.actor, app.clock.now, subject, body)
     if json:
         output.emit_json(
             {
@@ -245,7 +244,7 @@ def incidents_list(
 
     one_form(csv, json)
     app = state(ctx)
-    listing = portal_service.list_incidents(app.store(), app.actor, app.clock.now, org)
+    listing = portal_service.list_incidents(app.session.store, app.actor, app.clock.now, org)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -269,7 +268,7 @@ def _incident_table(app: AppState, listing: "portal_service.IncidentList") -> No
         "organisation": "The organisation's incidents",
         "own": "Your own incidents",
     }
-    local = timeutil.LocalTimes(app.store().settings.timezone)
+    local = timeutil.LocalTimes(app.session.timezone)
     output.table(
         ["ID", "Submitted", "Org", "By", "Subject"],
         ([row[0], local(row[1]), row[2], row[3], row[4]] for row in listing.rows),
@@ -305,7 +304,7 @@ def readiness(
 
     one_form(csv, json)
     app = state(ctx)
-    report = portal_service.readiness(app.store(), app.actor, app.clock.now, days)
+    report = portal_service.readiness(app.session.store, app.actor, app.clock.now, days)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -371,7 +370,7 @@ def _readiness_text(app: AppState, report: "portal_service.Readiness") -> None:
         output.line("Every organisation has at least one submitter.")
     output.line()
     if report.contacts_without_role:
-        local = timeutil.LocalTimes(app.store().settings.timezone)
+        local = timeutil.LocalTimes(app.session.timezone)
         output.line(f"Contacts who submitted in the last {report.days} days without the role:")
         output.table(
             ["E-mail", "Org", "Last submitted"],

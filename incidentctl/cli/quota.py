@@ -77,7 +77,7 @@ def quota(
         return
     if len(args) > 1:
         raise InvalidInput("quota takes at most one organisation id", hint="quota [ID]")
-    store = app.store()
+    store = app.session.store
     if args:
         status = quota_service.status(store, app.actor, app.clock.now, args[0])
         if json:
@@ -141,7 +141,7 @@ def quota(
 def _explain(app: Any, org_id: str, json: bool) -> None:
     from incidentctl.services import quota as quota_service
 
-    org, derivation = quota_service.explain(app.store(), app.actor, org_id)
+    org, derivation = quota_service.explain(app.session.store, app.actor, org_id)
     band = derivation.band
     until = derivation.band_until
     band_text = (
@@ -208,7 +208,7 @@ def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
     from incidentctl.services import quota as quota_service
 
     app = state(ctx)
-    policy, is_default = quota_service.show_policy(app.store(), app.actor)
+    policy, is_default = quota_service.show_policy(app.session.store, app.actor)
     if json:
         output.emit_json({"default": is_default, "policy": quota_policy.to_document(policy)})
         return
@@ -255,7 +255,7 @@ def policy_load(
     interactive.announce_stdin(file, "the TOML policy")
     data, source = files.read_whole(file)
     loaded = quota_service.load_policy_file(
-        app.store(),
+        app.session.store,
         app.actor,
         app.clock.now,
         data,

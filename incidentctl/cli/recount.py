@@ -58,7 +58,7 @@ def recount(
     app = state(ctx)
     with interactive.progress("recounting", quiet=quiet) as bar:
         report = recount_service.recount(
-            app.store(), app.actor, app.clock.now, force=force, progress=bar
+            app.session.store, app.actor, app.clock.now, force=force, progress=bar
         )
     if report.organisations == 0:
         # On stderr even with --quiet or --json, so cron mails it: a store without

@@ -149,7 +149,7 @@ def _run(
     if quiet and verbose:
         raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="--quiet")
     app = state(ctx)
-    store = app.store()
+    store = app.session.store
     confirm = (
         interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
         if action == "revoke"
@@ -207,7 +207,7 @@ def _human(app: AppState, outcome: "BatchOutcome", *, quiet: bool, verbose: bool
 
 
 def _row_lines(app: AppState, outcome: "BatchOutcome", rows: "Iterator[ResultRow]") -> None:
-    tz = app.store().settings.timezone
+    tz = app.session.timezone
     write = sys.stdout.write
     label = outcome.role.label
     # Until a batch is written its changes are only intentions.

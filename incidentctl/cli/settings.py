@@ -43,14 +43,14 @@ def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
     from incidentctl.services import settings as settings_service
 
     app = state(ctx)
-    views = settings_service.settings(app.store(), app.actor)
-    clock = app.store().settings.simulated_clock
+    views = settings_service.settings(app.session.store, app.actor)
+    clock = app.session.settings.simulated_clock
     if json:
         document: dict[str, object] = {view.key: view.value for view in views}
         document["clock"] = clock
         output.emit_json(document)
         return
-    tz = app.store().settings.timezone
+    tz = app.session.timezone
     output.table(
         ["Setting", "Value", "", "Meaning"],
         (
@@ -93,12 +93,14 @@ def settings_set(
     from incidentctl.services import settings as settings_service
 
     app = state(ctx)
-    before, after = settings_service.set_setting(app.store(), app.actor, app.clock.now, key, value)
+    before, after = settings_service.set_setting(
+        app.session.store, app.actor, app.clock.now, key, value
+    )
     if json:
         output.emit_json({"key": key.strip().lower(), "before": before, "after": after})
         return
     # Shown in the timezone in force after the change (a new timezone shows itself).
-    tz = app.store().settings.timezone
+    tz = app.session.timezone
     if before == after:
         output.line(f"Unchanged: {key} is {_setting_text(after, tz)}")
     else:

@@ -51,11 +51,11 @@ def init(
     if demo:
         demo_service.require_own_store(app.path, given=app.db is not None)
     created = not app.path.exists() or app.path.stat().st_size == 0
-    store = app.store(create=True)
+    session = app.open_session(create=True)
     demo_added = False
     if demo:
-        demo_added = demo_service.add_demo(store, app.actor, app.clock.now)
-    elif app.db is None and demo_service.holds_demo(store):
+        demo_added = demo_service.add_demo(session.store, app.actor, app.clock.now)
+    elif app.db is None and demo_service.holds_demo(session.store):
         # A default store that an earlier version filled with the demo (docs/concepts.md).
         import shlex
 
@@ -121,8 +121,7 @@ def where(ctx: typer.Context, json: JsonOption = False) -> None:
       incidentctl where
       incidentctl --db /srv/incidentctl/incidentctl.db where --json
     """
-    from typer._click.core import ParameterSource
-
+    from incidentctl.cli.clickapi import ParameterSource
     from incidentctl.paths import SOURCE_DEFAULT, SOURCE_ENVIRONMENT, SOURCE_OPTION
     from incidentctl.services import store_file as store_file_service
 
@@ -167,7 +166,7 @@ def backup(
     from incidentctl.services import store_file as store_file_service
 
     app = state(ctx)
-    result = store_file_service.backup(app.store(), app.actor, dest)
+    result = store_file_service.backup(app.session.store, app.actor, dest)
     if json:
         output.emit_json({"path": str(result.path), "bytes": result.bytes, "pages": result.pages})
         return

@@ -16,7 +16,7 @@ from incidentctl.domain import (
 from incidentctl.errors import InvalidInput
 from incidentctl.services.lookups import require_org, require_portal_admin
 from incidentctl.store import Store, audit
-from incidentctl.store.audit import Event
+from incidentctl.store.audit import Event as Event  # what log() returns, for the command line
 
 
 def log(

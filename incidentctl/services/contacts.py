@@ -36,7 +36,10 @@ from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
 from incidentctl.store import roles as role_store
-from incidentctl.store.contacts import ListingForm
+
+# The forms and columns of the listing, for the command line (docs/json.md, "CSV").
+from incidentctl.store.contacts import LISTING_COLUMNS as LISTING_COLUMNS
+from incidentctl.store.contacts import ListingForm as ListingForm
 
 DEACTIVATED = "contact deactivated"
 

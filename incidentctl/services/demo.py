@@ -12,6 +12,7 @@ from incidentctl.services import contacts as contact_service
 from incidentctl.services import orgs as org_service
 from incidentctl.services import roles as role_service
 from incidentctl.store import Store
+from incidentctl.store import orgs as org_store
 
 DEMO_MARKER = "demo"
 
@@ -82,7 +83,7 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
     with store.write() as conn:
         if store.get_setting(DEMO_MARKER) is not None:
             return False
-        if conn.execute("SELECT 1 FROM organisations LIMIT 1").fetchone():
+        if org_store.any_exist(conn):
             raise InvalidInput(
                 "the store already holds organisations; --demo only fills an empty store",
                 hint=DEMO_HINT,

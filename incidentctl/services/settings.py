@@ -22,7 +22,7 @@ def settings(store: Store, actor: Actor) -> list[SettingView]:
     """``settings show``."""
     require_operator(actor, "settings show")
     current = store.settings
-    stored = {key for (key,) in store.conn.execute("SELECT key FROM settings")}
+    stored = store.setting_keys()
     values = {
         "timezone": current.timezone.key,
         "propagation_delay": timeutil.format_duration(current.propagation_delay),

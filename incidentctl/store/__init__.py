@@ -196,6 +196,29 @@ class Store:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def setting_keys(self) -> set[str]:
+        """The settings the store holds a value for; the others have their default."""
+        return {str(key) for (key,) in self.conn.execute("SELECT key FROM settings")}
+
+    def backup(self, dest: Path) -> int:
+        """Copy the store into the empty file ``dest`` through SQLite's online backup API,
+        which writers may use meanwhile; the copy's number of pages. A copy that fails
+        SQLite's quick_check is removed (StoreUnavailable), and so is one left unfinished."""
+        target = sqlite3.connect(dest)
+        try:
+            self.conn.backup(target)
+            pages = int(target.execute("PRAGMA page_count").fetchone()[0])
+            ok = target.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        except BaseException:
+            target.close()
+            dest.unlink(missing_ok=True)
+            raise
+        target.close()
+        if not ok:
+            dest.unlink(missing_ok=True)
+            raise StoreUnavailable("the backup did not pass SQLite's quick_check; it was removed")
+        return pages
+
 
 def _missing_hint(path: Path, explicit: bool) -> str:
     if explicit:

@@ -41,6 +41,11 @@ def iter_all(conn: sqlite3.Connection, only: str | None = None) -> Iterator[Orga
     return (_organisation(row) for row in rows)
 
 
+def any_exist(conn: sqlite3.Connection) -> bool:
+    """Whether the store holds any organisation."""
+    return conn.execute("SELECT 1 FROM organisations LIMIT 1").fetchone() is not None
+
+
 def insert(conn: sqlite3.Connection, org: Organisation, created_at: str) -> None:
     conn.execute(
         f"INSERT INTO organisations ({_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
