@@ -1,8 +1,8 @@
 """Every test gets its own store file in tmp_path and a clean environment.
 
-Helpers run the real CLI through Typer's CliRunner; ``snapshot`` dumps the store so a test
-can show that a failed command changed nothing. The ``store`` data set is built through the
-CLI once per session and copied byte for byte into each test's store.
+Helpers run the real CLI in the isolation of Typer's CliRunner; ``snapshot`` dumps the store
+so a test can show that a failed command changed nothing. The ``store`` data set is built
+through the CLI once per session and copied byte for byte into each test's store.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ from typing import Any
 
 import pytest
 import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from incidentctl.cli import app
@@ -33,17 +33,9 @@ ENV_VARS = (
 )
 
 
-# Building the Click command from the Typer app costs about 50 ms, more than most commands
-# take, and CliRunner.invoke rebuilds it on every call: build it once for the session.
-_command = typer.main.get_command(app)
-_build_command = typer.testing._get_command
-
-
-def _cached_command(given: typer.Typer) -> Any:
-    return _command if given is app else _build_command(given)
-
-
-typer.testing._get_command = _cached_command
+COMMAND = typer.main.get_command(app)
+"""The command line, built once for the session: building it from the Typer app costs about
+50 ms, more than most commands take, and ``CliRunner.invoke`` builds it on every call."""
 
 
 @pytest.fixture(autouse=True)
@@ -68,8 +60,17 @@ class Run:
     """What one invocation did."""
 
     exit_code: int
-    stdout: str
-    stderr: str
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        """Standard output as text, line ends folded to LF as CliRunner's results do."""
+        return self.stdout_bytes.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", "replace").replace("\r\n", "\n")
 
     def json(self) -> object:
         return json.loads(self.stdout)
@@ -93,7 +94,8 @@ class Run:
 
 
 class Cli:
-    """Runs ``incidentctl ARGS`` in-process, as a user would type it."""
+    """Runs ``incidentctl ARGS`` in-process, as a user would type it: :data:`COMMAND` in the
+    isolation ``CliRunner.invoke`` uses (stdin, stdout, stderr and the environment)."""
 
     def __init__(self) -> None:
         self.runner = CliRunner()
@@ -104,8 +106,18 @@ class Cli:
         input: str | bytes | None = None,
         env: dict[str, str | None] | None = None,
     ) -> Run:
-        result = self.runner.invoke(app, list(args), input=input, env=env)
-        return Run(result.exit_code, result.stdout, result.stderr)
+        with self.runner.isolation(input=input, env=env) as (stdout, stderr, _):
+            try:
+                COMMAND.main(args=list(args), prog_name="incidentctl")
+            except SystemExit as exc:  # the command line always ends with its exit code
+                code = exc.code
+            else:
+                code = 0
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err = stdout.getvalue(), stderr.getvalue()
+        assert isinstance(code, int | None), code
+        return Run(code or 0, out, err)
 
     def ok(self, *args: str, **kwargs: object) -> Run:
         """Run and require exit 0, showing the output when it is not."""

@@ -7,10 +7,10 @@ import re
 import shlex
 
 import typer.main
-from typer._click import Command, Context
 from typer.core import TyperGroup
 
 from incidentctl.cli import app
+from incidentctl.cli.clickapi import Command, Context, subcommand_args
 from incidentctl.cli.reference import PROG_NAME
 
 _EXAMPLES_HEADING = re.compile(r"^(?P<indent> *)Examples?:$")
@@ -75,7 +75,7 @@ def parse(argv: list[str]) -> str:
     command: Command = typer.main.get_command(app)
     ctx: Context = command.make_context(PROG_NAME, list(argv))
     while isinstance(command, TyperGroup):
-        rest = [*ctx._protected_args, *ctx.args]
+        rest = subcommand_args(ctx)
         assert rest, f"{argv} names no command"
         name, *rest = rest
         sub = command.get_command(ctx, name)

@@ -15,10 +15,10 @@ import pytest
 import typer
 import typer.main
 from help_support import command_lines, examples, parse
-from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from incidentctl.cli import app, helpformat
+from incidentctl.cli.clickapi import ClickException
 from incidentctl.cli.reference import PROG_NAME, iter_commands, iter_help
 
 SCRIPT = Path(sys.executable).parent / "incidentctl"

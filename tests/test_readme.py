@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from help_support import command_lines, parse
-from typer._click.exceptions import ClickException
+
+from incidentctl.cli.clickapi import ClickException
 
 pytestmark = pytest.mark.e2e
 

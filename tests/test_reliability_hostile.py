@@ -28,9 +28,7 @@ from conftest import Cli, Run, dump
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from reliability_support import FIGURES
-from typer.testing import CliRunner
 
-from incidentctl.cli import app
 from incidentctl.csvcells import neutralise, restore
 from incidentctl.output import printable
 
@@ -518,10 +516,9 @@ def human_value(stdout: str, label: str, anchor: str) -> str:
 
 
 def csv_listing(db: Path) -> list[dict[str, str]]:
-    """``contacts list --csv``, read from its bytes (CliRunner's text folds CR LF into LF)."""
-    result = CliRunner().invoke(app, ["--db", str(db), "contacts", "list", "--csv"])
-    assert result.exit_code == 0, result.stderr
-    return list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8"), newline="")))
+    """``contacts list --csv``, read from its bytes (the text folds CR LF into LF)."""
+    run = Cli().ok("--db", str(db), "contacts", "list", "--csv")
+    return list(csv.DictReader(io.StringIO(run.stdout_bytes.decode("utf-8"), newline="")))
 
 
 def refused_text(text: str) -> bool:

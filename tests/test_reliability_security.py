@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import typer.main
 from conftest import ENV_VARS, Cli, dump
 from reliability_support import FIGURES
-from typer._click import Command, Context
-from typer.core import TyperGroup
 
 from incidentctl.cli import app
+from incidentctl.cli.reference import command_paths
 from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, NOT_FOUND
 
 A_ADMIN = "admin@acme.nl"
@@ -203,20 +201,7 @@ CASES: dict[str, tuple[Case, ...]] = {
 
 def walked_commands() -> set[str]:
     """Every command the CLI has, hidden ones included, by path without the program name."""
-    found: set[str] = set()
-
-    def walk(command: Command, ctx: Context, path: tuple[str, ...]) -> None:
-        if not isinstance(command, TyperGroup):
-            found.add(" ".join(path))
-            return
-        for name in command.list_commands(ctx):
-            sub = command.get_command(ctx, name)
-            assert sub is not None, name
-            walk(sub, Context(sub, info_name=name, parent=ctx), (*path, name))
-
-    root = typer.main.get_command(app)
-    walk(root, Context(root, info_name="incidentctl"), ())
-    return found
+    return command_paths(app)
 
 
 def test_every_command_is_covered() -> None:

@@ -26,7 +26,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import typer.main
 from conftest import ENV_VARS, Cli, build_store, events
 from reliability_support import (
     FIGURES,
@@ -34,11 +33,10 @@ from reliability_support import (
     require_installed,
     wait_until_store_open,
 )
-from typer._click import Command, Context
-from typer.core import TyperGroup
 
 import incidentctl.store
 from incidentctl.cli import app
+from incidentctl.cli.reference import command_paths
 from incidentctl.store import Store
 
 # Authorizer actions that change the database (SQLite's "CREATE TEMP …" codes are others).
@@ -260,21 +258,8 @@ FILES = {
 
 
 def walked_commands() -> set[str]:
-    """Every command the CLI has, by path without the program name."""
-    found: set[str] = set()
-
-    def walk(command: Command, ctx: Context, path: tuple[str, ...]) -> None:
-        if not isinstance(command, TyperGroup):
-            found.add(" ".join(path))
-            return
-        for name in command.list_commands(ctx):
-            sub = command.get_command(ctx, name)
-            assert sub is not None, name
-            walk(sub, Context(sub, info_name=name, parent=ctx), (*path, name))
-
-    root = typer.main.get_command(app)
-    walk(root, Context(root, info_name="incidentctl"), ())
-    return found
+    """Every command the CLI has, hidden ones included, by path without the program name."""
+    return command_paths(app)
 
 
 def test_every_command_has_a_case() -> None:

@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer._click.core import Context as ClickContext
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
-from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
 from incidentctl import __version__, errors, output
@@ -28,6 +25,8 @@ from incidentctl.cli import (
     settings,
     store_file,
 )
+from incidentctl.cli.clickapi import ClickException, HelpFormatter, NoArgsIsHelpError
+from incidentctl.cli.clickapi import Context as ClickContext
 from incidentctl.cli.common import AppState
 from incidentctl.cli.completion import contact_emails
 from incidentctl.output import error

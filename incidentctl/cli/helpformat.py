@@ -10,9 +10,9 @@ click's plain text), so the groups are written here.
 
 from typing import Any
 
-from typer._click.core import Context, Parameter
-from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand
+
+from incidentctl.cli.clickapi import Context, HelpFormatter, Parameter
 
 COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Setting up", ("init", "org", "contacts", "policy", "settings")),

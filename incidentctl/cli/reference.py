@@ -12,8 +12,9 @@ from contextlib import redirect_stdout
 
 import typer
 import typer.main
-from typer._click import Command, Context
 from typer.core import TyperGroup
+
+from incidentctl.cli.clickapi import Command, Context
 
 WIDTH = 100
 """The help is wrapped at this width whatever the caller's terminal is, so the output is
@@ -45,11 +46,12 @@ def _context(command: Command, name: str, parent: Context | None) -> Context:
     return command.context_class(command, info_name=name, parent=parent, **settings)
 
 
-def iter_commands(app: typer.Typer) -> Iterator[tuple[Context, Command]]:
-    """(context, command) for the app and every visible command below it, depth first, in
-    the order ``--help`` lists them; ``context.command_path`` is ``incidentctl org add``."""
+def iter_commands(app: typer.Typer, *, hidden: bool = False) -> Iterator[tuple[Context, Command]]:
+    """(context, command) for the app and every visible command below it (with ``hidden``,
+    the hidden ones too), depth first, in the order ``--help`` lists them;
+    ``context.command_path`` is ``incidentctl org add``."""
     root = typer.main.get_command(app)
-    yield from _walk(root, _context(root, PROG_NAME, None))
+    yield from _walk(root, _context(root, PROG_NAME, None), hidden)
 
 
 def iter_help(app: typer.Typer) -> Iterator[tuple[str, str]]:
@@ -65,15 +67,25 @@ def iter_help(app: typer.Typer) -> Iterator[tuple[str, str]]:
         yield ctx.command_path, text
 
 
-def _walk(command: Command, ctx: Context) -> Iterator[tuple[Context, Command]]:
+def _walk(command: Command, ctx: Context, hidden: bool) -> Iterator[tuple[Context, Command]]:
     yield ctx, command
     if not isinstance(command, TyperGroup):
         return
     for name in command.list_commands(ctx):
         sub = command.get_command(ctx, name)
-        if sub is None or sub.hidden:
+        if sub is None or (sub.hidden and not hidden):
             continue
-        yield from _walk(sub, _context(sub, name, ctx))
+        yield from _walk(sub, _context(sub, name, ctx), hidden)
+
+
+def command_paths(app: typer.Typer) -> set[str]:
+    """Every command that runs (not a group of commands), hidden ones included, by its path
+    without the program name: ``org add``."""
+    return {
+        ctx.command_path.removeprefix(PROG_NAME).strip()
+        for ctx, command in iter_commands(app, hidden=True)
+        if not isinstance(command, TyperGroup)
+    }
 
 
 def _anchor(path: str) -> str:
