@@ -76,6 +76,8 @@ def parse(argv: list[str]) -> str:
     ctx: Context = command.make_context(PROG_NAME, list(argv))
     while isinstance(command, TyperGroup):
         rest = subcommand_args(ctx)
+        if not rest and command.invoke_without_command:
+            break  # a group that acts itself (quota)
         assert rest, f"{argv} names no command"
         name, *rest = rest
         sub = command.get_command(ctx, name)

@@ -90,9 +90,14 @@ def test_organisation_ids(store: Cli) -> None:
     assert complete(store, "incidentctl org show ") == ["1001", "2002"]
     assert complete(store, "incidentctl org show 2") == ["2002"]
     assert complete(store, "incidentctl org set 1") == ["1001"]
-    assert complete(store, "incidentctl quota ") == ["explain", "1001", "2002"]
+    assert complete(store, "incidentctl quota ") == ["show", "explain", "list", "1001", "2002"]
+    assert complete(store, "incidentctl quota 2") == ["2002"]
+    assert complete(store, "incidentctl quota e") == ["explain"]
+    assert complete(store, "incidentctl quota --j") == ["--json"]
+    assert complete(store, "incidentctl quota show ") == ["1001", "2002"]
     assert complete(store, "incidentctl quota explain ") == ["1001", "2002"]
     assert complete(store, "incidentctl quota 1001 ") == []
+    assert complete(store, "incidentctl quota list ") == []
     for line in (
         "incidentctl contacts list --org ",
         "incidentctl contacts add x@acme.nl --org ",

@@ -84,6 +84,9 @@ def test_the_example_reader_finds_and_refuses() -> None:
     ]
     assert command_lines("incidentctl check x --json | jq .submit") == [["check", "x", "--json"]]
     assert parse(["grant", "submitter", "jan@acme.nl"]) == "incidentctl grant"
+    assert parse(["quota"]) == "incidentctl quota"
+    assert parse(["quota", "--json", "1001"]) == "incidentctl quota show"
+    assert parse(["quota", "explain", "1001"]) == "incidentctl quota explain"
     assert parse(["--db", "x.db", "org", "add", "1", "--name", "A", "--employees", "3"]) == (
         "incidentctl org add"
     )
@@ -211,7 +214,11 @@ def test_usage_lines_read_naturally(path: str) -> None:
         ("incidentctl revoke", "Usage: incidentctl revoke [OPTIONS] ROLE [EMAIL]..."),
         ("incidentctl org add", "Usage: incidentctl org add [OPTIONS] ID"),
         ("incidentctl org import", "Usage: incidentctl org import [OPTIONS] FILE|-"),
-        ("incidentctl quota", "Usage: incidentctl quota [OPTIONS] [ID | explain ID]"),
+        (
+            "incidentctl quota",
+            "Usage: incidentctl quota [OPTIONS] [ID | show ID | explain ID | list]",
+        ),
+        ("incidentctl quota explain", "Usage: incidentctl quota explain [OPTIONS] ID"),
         ("incidentctl settings set", "Usage: incidentctl settings set [OPTIONS] KEY VALUE"),
         ("incidentctl clock set", "Usage: incidentctl clock set [OPTIONS] TIME"),
         ("incidentctl backup", "Usage: incidentctl backup [OPTIONS] DEST"),

@@ -235,9 +235,84 @@ def test_quota_of_an_unknown_organisation_exits_3(store: Cli) -> None:
     store.fails(3, "quota", "explain", "9999")
 
 
-@pytest.mark.parametrize("args", [["explain"], ["explain", "1001", "2002"], ["1001", "2002"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain"],
+        ["explain", "1001", "2002"],
+        ["1001", "2002"],
+        ["show"],
+        ["show", "1001", "2002"],
+        ["list", "1001"],
+        ["explain", "1001", "--csv"],
+        ["1001", "--colour"],
+    ],
+)
 def test_quota_with_wrong_arguments_exits_2(store: Cli, args: list[str]) -> None:
     store.fails(2, "quota", *args)
+
+
+# --- quota show, list and the shortcut ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", [[], ["--csv"]])
+def test_quota_id_is_short_for_quota_show_id(store: Cli, form: list[str]) -> None:
+    store.ok("grant", "submitter", "jan@acme.nl")
+    shown = store.ok("quota", "show", "1001", *form).stdout
+    assert "1001" in shown
+    assert store.ok("quota", "1001", *form).stdout == shown
+    assert store.json("quota", "show", "1001") == store.json("quota", "1001")
+
+
+def test_quota_alone_is_quota_list(store: Cli) -> None:
+    every = store.json("quota", "list")
+    assert [d["org"] for d in every] == ["1001", "2002"]
+    assert store.json("quota") == every
+    assert store.ok("quota", "--csv").stdout == store.ok("quota", "list", "--csv").stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--json", "1001"],
+        ["1001", "--json"],
+        ["--json", "show", "1001"],
+        ["show", "--json", "1001"],
+    ],
+)
+def test_options_may_stand_before_or_after_the_id(store: Cli, args: list[str]) -> None:
+    assert store.ok("quota", *args).json() == store.json("quota", "show", "1001")
+
+
+def test_options_before_a_command_are_the_commands(store: Cli) -> None:
+    assert store.ok("quota", "--json", "explain", "1001").json()["band"]["maximum"] == 3
+    assert store.ok("quota", "--csv", "list").stdout.startswith("org,maximum,")
+
+
+@pytest.mark.parametrize("org_id", ["show", "explain", "list"])
+def test_an_organisation_named_as_a_command_is_reached_through_quota_show(
+    store: Cli, org_id: str
+) -> None:
+    """The id of a customer may be any text: one that is a command's name is shown by
+    ``quota show ID`` (and ``quota explain ID``), and ``quota -- ID`` takes it as an id."""
+    store.ok("org", "add", org_id, "--name", f"{org_id.title()} B.V.", "--employees", "12")
+    shown = store.json("quota", "show", org_id)
+    assert shown["org"] == org_id
+    assert store.ok("quota", "--json", "--", org_id).json() == shown
+    assert store.json("quota", "explain", org_id)["org"] == org_id
+    assert org_id in [d["org"] for d in store.json("quota")]
+
+
+def test_quota_help_names_the_commands_and_the_shortcut(cli: Cli) -> None:
+    text = cli.ok("quota", "--help").stdout
+    assert "Usage: incidentctl quota [OPTIONS] [ID | show ID | explain ID | list]" in text
+    commands = text[text.index("Commands:") :]
+    assert [line.split()[0] for line in commands.splitlines()[1:] if line.strip()] == [
+        "show",
+        "explain",
+        "list",
+    ]
+    assert "short for 'quota show ID'" in " ".join(text.split())
 
 
 # --- quota explain ----------------------------------------------------------------------------

@@ -142,11 +142,18 @@ CASES: dict[str, tuple[Case, ...]] = {
         unknown("apply", "{dir}/b.toml", "--dry-run", "--json"),
         unknown("apply", "{dir}/mixed.toml"),
     ),
-    "quota": (
+    "quota show": (
         unknown("quota", B_ORG),
         unknown("quota", B_ORG, "--json"),
+        unknown("quota", "show", B_ORG, "--csv"),
+    ),
+    "quota explain": (
         unknown("quota", "explain", B_ORG),
+        unknown("quota", "explain", B_ORG, "--json"),
+    ),
+    "quota list": (
         case("quota", "--json", codes=OWN),
+        case("quota", "list", "--csv", codes=OWN),
     ),
     "recount": (case("recount", "--force"),),
     "check": (unknown("check", B_CONTACT), unknown("check", B_CONTACT, "--at", "-1h", "--json")),

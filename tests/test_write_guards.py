@@ -221,7 +221,12 @@ CASES: dict[str, tuple[Case, ...]] = {
         case("apply", "{dir}/roles.toml", "--prune", writes=True),
         case("apply", "{dir}/roles.toml", "--dry-run", writes=None),
     ),
-    "quota": (case("quota", "1001", writes=False), case("quota", "explain", "1001", writes=False)),
+    "quota show": (
+        case("quota", "1001", writes=False),
+        case("quota", "show", "1001", writes=False),
+    ),
+    "quota explain": (case("quota", "explain", "1001", writes=False),),
+    "quota list": (case("quota", writes=False), case("quota", "list", writes=False)),
     "policy show": (case("policy", "show", writes=False),),
     "policy load": (case("policy", "load", "{dir}/policy.toml", writes=True),),
     "check": (case("check", ANOUK, writes=False, codes={0, 4}),),  # 4: an answer, not a failure

@@ -41,7 +41,6 @@ SHORT_HELP = {
     "grant": "Grant a role to contacts, within the quota.",
     "revoke": "Revoke a role from contacts.",
     "apply": "Make role holders match a TOML file (plan, prune).",
-    "quota": "Maximum, used and remaining seats; quota explain ID.",
     "check": "Can a contact submit now (or at TIME)? If not, why.",
     "pending": "Role changes not yet in effect.",
     "login": "Record a portal log-in (a new session).",

@@ -49,16 +49,6 @@ def org_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     return _matching(completion.organisations(_store_path(ctx), incomplete), incomplete)
 
 
-def quota_words(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """``quota ID`` or ``quota explain ID``."""
-    explain = [("explain", "how the maximum was derived")]
-    words = list(ctx.params.get("words") or [])
-    if words and words != ["explain"]:
-        return []
-    found = org_ids(ctx, incomplete)
-    return found if words else _matching(explain, incomplete) + found
-
-
 def _store_path(ctx: typer.Context) -> Path | None:
     """The store the command would use; None when --db or INCIDENTCTL_DB is empty (the
     command itself refuses that)."""

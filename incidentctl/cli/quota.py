@@ -1,18 +1,57 @@
-"""``quota [ID]``, ``quota explain ID``, ``policy show|load``."""
+"""``quota [ID]``, ``quota show|explain ID``, ``quota list``, ``policy show|load``."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+from typer.core import TyperGroup
 
 from incidentctl import output
-from incidentctl.cli.common import JsonOption, clock_notice, state
-from incidentctl.cli.completion import quota_words
+from incidentctl.cli.clickapi import CompletionItem, Context
+from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
+from incidentctl.cli.completion import org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
-from incidentctl.errors import InvalidInput
 
 if TYPE_CHECKING:
     from incidentctl.services.quota import MaximaChange
+
+SHORTCUT = "show"
+"""The command ``quota ID`` stands for."""
+
+
+class QuotaGroup(TyperGroup):
+    """``quota`` and its commands, where ``quota ID`` is short for ``quota show ID``: a first
+    word that names no command is an organisation id. An id that is a command's name
+    (``show``, ``explain``, ``list``) is reached through ``quota show ID``."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        first = next((i for i, arg in enumerate(args) if arg == "--" or arg[:1] != "-"), None)
+        if first is not None:
+            word = args[first]
+            if word in self.commands:
+                # The command first, so that options typed before it are its own.
+                args = [word, *args[:first], *args[first + 1 :]]
+            else:
+                args = [SHORTCUT, *args]
+        return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx: Context, incomplete: str) -> list[CompletionItem]:
+        """The commands, and the organisation ids of the shortcut."""
+        answers = super().shell_complete(ctx, incomplete)
+        if incomplete[:1] != "-":
+            # The context Typer hands every completion function is this one.
+            found = org_ids(cast("typer.Context", ctx), incomplete)
+            answers += [CompletionItem(value, help=text) for value, text in found]
+        return answers
+
+
+quota_app = typer.Typer(
+    name="quota",
+    cls=QuotaGroup,
+    invoke_without_command=True,
+    subcommand_metavar="[ID | show ID | explain ID | list]",
+    short_help="Maximum, used and remaining seats; quota explain ID.",
+)
 
 policy_app = typer.Typer(
     name="policy",
@@ -28,30 +67,27 @@ policy_app = typer.Typer(
     no_args_is_help=True,
 )
 
+OrgId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
+    ),
+]
+
 
 def register(app: typer.Typer) -> None:
-    app.command("quota")(quota)
+    app.add_typer(quota_app)
     app.add_typer(policy_app)
 
 
-def quota(
-    ctx: typer.Context,
-    words: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[ID | explain ID]",
-            help="An organisation id, or explain ID.",
-            autocompletion=quota_words,
-        ),
-    ] = None,
-    csv: CsvOption = False,
-    json: JsonOption = False,
-) -> None:
+@quota_app.callback()
+def quota(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) -> None:
     """Show the quota: maximum, live used and remaining, experts, over quota, published.
 
-    'quota ID' shows one organisation, 'quota' all you may see, and 'quota explain ID'
-    how the maximum was derived (size band, sector, override). Used and remaining are
-    live; the published figure is what customers see since the last nightly recount.
+    'quota' (or 'quota list') shows every organisation you may see, 'quota ID' (short
+    for 'quota show ID') one organisation, and 'quota explain ID' how its maximum was
+    derived (size band, sector, override). Used and remaining are live; the published
+    figure is what customers see since the last nightly recount.
 
     Examples:
 
@@ -59,56 +95,90 @@ def quota(
       incidentctl quota
       incidentctl quota 1001
       incidentctl quota explain 1001
+      incidentctl quota show explain
     """
-    from incidentctl.pager import paging
+    if ctx.invoked_subcommand is None:
+        _list(state(ctx), csv, json)
+
+
+@quota_app.command("show")
+def show(
+    ctx: typer.Context, org_id: OrgId, csv: CsvOption = False, json: JsonOption = False
+) -> None:
+    """Show one organisation's quota ('quota ID' is short for this).
+
+    Examples:
+
+    \b
+      incidentctl quota show 1001
+      incidentctl quota 1001 --json
+    """
     from incidentctl.services import quota as quota_service
 
     one_form(csv, json)
     app = state(ctx)
-    args = words or []
-    if args and args[0] == "explain":
-        if csv:
-            raise InvalidInput(
-                "quota explain has no CSV form", hint="use --json, or quota --csv for the figures"
-            )
-        if len(args) != 2:
-            raise InvalidInput("quota explain takes one organisation id", hint="quota explain ID")
-        _explain(app, args[1], json)
+    status = quota_service.status(app.session.store, app.actor, app.clock.now, org_id)
+    if json:
+        output.emit_json(quota_document(status))
         return
-    if len(args) > 1:
-        raise InvalidInput("quota takes at most one organisation id", hint="quota [ID]")
-    store = app.session.store
-    if args:
-        status = quota_service.status(store, app.actor, app.clock.now, args[0])
-        if json:
-            output.emit_json(quota_document(status))
-            return
-        if csv:
-            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows([quota_csv_row(status)]))
-            return
-        clock_notice(app)
-        published = status.published
-        output.fields(
-            [
-                ("Organisation", status.org),
-                ("Maximum", status.maximum),
-                ("Used", f"{status.used} (live; experts not counted)"),
-                ("Remaining", status.remaining),
-                ("Experts", status.experts),
-                (
-                    "Over quota",
-                    f"yes, by {status.used - status.maximum}" if status.over_quota else "no",
-                ),
-                (
-                    "Published",
-                    "not yet (runs nightly)"
-                    if published is None
-                    else f"{published.used} of {published.maximum} on {published.business_date}",
-                ),
-            ]
-        )
+    if csv:
+        output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows([quota_csv_row(status)]))
         return
-    statuses = quota_service.statuses(store, app.actor, app.clock.now)
+    clock_notice(app)
+    published = status.published
+    output.fields(
+        [
+            ("Organisation", status.org),
+            ("Maximum", status.maximum),
+            ("Used", f"{status.used} (live; experts not counted)"),
+            ("Remaining", status.remaining),
+            ("Experts", status.experts),
+            (
+                "Over quota",
+                f"yes, by {status.used - status.maximum}" if status.over_quota else "no",
+            ),
+            (
+                "Published",
+                "not yet (runs nightly)"
+                if published is None
+                else f"{published.used} of {published.maximum} on {published.business_date}",
+            ),
+        ]
+    )
+
+
+@quota_app.command("explain")
+def explain(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
+    """Show how an organisation's maximum was derived: size band, sector, override.
+
+    Examples:
+
+    \b
+      incidentctl quota explain 1001
+      incidentctl quota explain 1001 --json
+    """
+    _explain(state(ctx), org_id, json)
+
+
+@quota_app.command("list")
+def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) -> None:
+    """Show the quota of every organisation you may see ('quota' alone does the same).
+
+    Examples:
+
+    \b
+      incidentctl quota list
+      incidentctl quota list --csv > quota.csv
+    """
+    _list(state(ctx), csv, json)
+
+
+def _list(app: AppState, csv: bool, json: bool) -> None:
+    from incidentctl.pager import paging
+    from incidentctl.services import quota as quota_service
+
+    one_form(csv, json)
+    statuses = quota_service.statuses(app.session.store, app.actor, app.clock.now)
     if not (json or csv):
         clock_notice(app)
     with paging():
@@ -138,7 +208,7 @@ def quota(
             )
 
 
-def _explain(app: Any, org_id: str, json: bool) -> None:
+def _explain(app: AppState, org_id: str, json: bool) -> None:
     from incidentctl.services import quota as quota_service
 
     org, derivation = quota_service.explain(app.session.store, app.actor, org_id)
