@@ -5,7 +5,7 @@
 
 Absolute times drift on shared machines, so every case is compared, by the ratio of
 medians of interleaved runs, with the least its dependencies allow on the same machine in
-the same run (issue 7):
+the same run (docs/performance.md, "How it is measured"):
 
 - Typer floor: a Typer app with incidentctl's shape (as many groups and commands, each
   with a few typed options) running one trivial command, or its --help;
@@ -15,12 +15,12 @@ the same run (issue 7):
 - query floor: the ``sqlite3`` shell running, on the same file, the GROUP BY that yields
   the figures a recount publishes (maximum, used and experts of every organisation);
 - export floor: stdlib sqlite3 + ``csv.writer`` streaming the seven contract columns of
-  the same contacts (SPEC §3a);
+  the same contacts (docs/json.md);
 - ``--csv`` of the same listing: the floor of the listings drawn as tables for a terminal
-  (issue 12), whose first screen is also timed against an absolute 0.5 s.
+  (docs/concepts.md, "Output"), whose first screen is also timed against an absolute 0.5 s.
 
 A shell-completion query (TAB after an address prefix, as bash asks for it) is a start-up
-case against the Typer floor too (issue 12).
+case against the Typer floor too.
 
 Results go to docs/performance.md (the full run) or are printed (--quick, unless
 --write). The store is built once per size and cached in benchmarks/data/.
@@ -751,7 +751,7 @@ def first_screen(argv: Sequence[str], env: dict[str, str]) -> Sample:
 
 
 def human_listing_cases(size: Size, store: Path, typer_floor: Callable[[], Sample]) -> list[Result]:
-    """``contacts list`` and ``log`` drawn for a terminal (issue 12): every row through the
+    """``contacts list`` and ``log`` drawn for a terminal: every row through the
     table renderer, against ``--csv`` of the same command in the same rounds (≤ 3×, ≤ 100 MiB),
     and the time to the first screen (≤ 0.5 s). The terminal form is forced with
     INCIDENTCTL_FORCE_TTY, the pager left out (--no-pager): what is measured is the renderer,

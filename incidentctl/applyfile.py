@@ -1,6 +1,6 @@
-"""The desired-state file of ``apply`` (SPEC §4): which contacts of each organisation
-should hold each role, read from TOML with the key path and line of every entry, so errors
-can name them.
+"""The desired-state file of ``apply`` (docs/apply.md, "The file"): which contacts of each
+organisation should hold each role, read from TOML with the key path and line of every
+entry, so errors can name them.
 
     [organisations."1001"]
     submitter = ["jan@acme.nl", "piet@acme.nl"]

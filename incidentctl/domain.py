@@ -1,9 +1,11 @@
-"""The domain's words and pure rules (SPEC §2): roles, contacts, settings, who may do what.
+"""The domain's words and pure rules (docs/concepts.md, "The rules"): roles, contacts,
+settings, who may do what.
 
 No I/O here: functions take what they need, ``now`` included, and return values.
 
 Records throughout the package are ``NamedTuple``s: immutable like frozen dataclasses, and
-about six times cheaper to define, which every command pays at start-up (issue 7).
+about six times cheaper to define, which every command pays at start-up
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ class Contact(NamedTuple):
     expert_until: date | None
 
     def is_expert(self, today: date) -> bool:
-        """A certified expert on ``today``: the certificate's last day counts (SPEC §2)."""
+        """A certified expert on ``today``: the certificate's last day counts (docs/concepts.md)."""
         return self.expert_until is not None and today <= self.expert_until
 
 
@@ -270,7 +272,7 @@ DEFAULT_ENFORCEMENT = "2024-01-01T00:00:00+01:00"  # 1 January 2024, 00:00 Europ
 
 
 class Settings(NamedTuple):
-    """Behaviour every user of the store shares (SPEC §6), with the defaults of SPEC §2."""
+    """Behaviour every user of the store shares, with its defaults (docs/concepts.md, "Time")."""
 
     timezone: ZoneInfo
     propagation_delay: timedelta

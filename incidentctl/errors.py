@@ -1,4 +1,4 @@
-"""Exit codes of the command-line contract (SPEC §3) and the exceptions that carry them.
+"""Exit codes (docs/exit-codes.md) and the exceptions that carry them.
 
 Only the CLI layer turns these into text (``Error:``/``Hint:`` lines on stderr).
 """

@@ -315,9 +315,9 @@ def csv_columns(
 
 
 def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
-    """(line, e-mail) from a ``--file`` (SPEC §4): one e-mail per line, or a CSV with an
-    ``email`` column. A first line that is ``email`` (any case, quoted or not) or has a
-    delimiter (``,`` ``;`` TAB) is a header."""
+    """(line, e-mail) from a ``--file`` (docs/roles-and-quota.md, "--file"): one e-mail per
+    line, or a CSV with an ``email`` column. A first line that is ``email`` (any case, quoted
+    or not) or has a delimiter (``,`` ``;`` TAB) is a header."""
     import csv
 
     lines = Lines(stream, source)

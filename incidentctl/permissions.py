@@ -1,6 +1,6 @@
-"""Who may submit and view incidents at a given moment (SPEC §2 rules 1 and 6): the state of
-a role in time, derived from its changes, and the portal session that must start after a
-grant took effect. Pure functions: everything, ``at`` included, is a parameter.
+"""Who may submit and view incidents at a given moment (docs/concepts.md, rules 1 and 6):
+the state of a role in time, derived from its changes, and the portal session that must
+start after a grant took effect. Pure functions: everything, ``at`` included, is a parameter.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The quota policy (SPEC §2 rule 3): where an organisation's maximum comes from.
+"""The quota policy: where an organisation's maximum comes from (docs/roles-and-quota.md,
+"Where the maximum comes from").
 
 A maximum is derived from size bands (employees → maximum), optionally per sector so that
 comparable customers get comparable room, unless the operator set an override with a reason.

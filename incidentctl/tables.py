@@ -13,7 +13,7 @@ line, one line per row, no padding, no wrapping. Cells arrive here already made 
 ``\\x0a`` and a row always stays on one line.
 
 This module draws the tables itself, without rich: laying out a million rows through rich
-took minutes (issue 12), and the layout needed here is simple.
+took minutes (docs/performance.md), and the layout needed here is simple.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The clock, and parsing and display of times (SPEC §3 TIME and DURATION, §6).
+"""The clock, and parsing and display of times (docs/concepts.md, "Time").
 
 This is the only module that reads the system time. Everything is computed and stored in
 UTC; the store's timezone setting is used only to read times without an offset and to show

@@ -1,4 +1,5 @@
-"""Helpers shared by the tests of issue 4 (propagation, sessions, check, incidents, clock)."""
+"""Asking ``check`` what a contact may do, and the times its documents hold: UTC datetimes
+and the ISO 8601 text JSON shows for them."""
 
 from __future__ import annotations
 

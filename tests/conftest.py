@@ -80,8 +80,8 @@ class Run:
         return [line for line in self.stderr.splitlines() if line.startswith("Error:")]
 
     def failed(self, code: int) -> str:
-        """Require exit ``code`` and the error contract (SPEC §3): stderr is one ``Error:``
-        line, optionally followed by one ``Hint:`` line, and no traceback anywhere.
+        """Require exit ``code`` and the error contract (docs/exit-codes.md): stderr is one
+        ``Error:`` line, optionally followed by one ``Hint:`` line, and no traceback anywhere.
         Returns the error line."""
         assert self.exit_code == code, f"exit {self.exit_code}\n{self.stdout}\n{self.stderr}"
         lines = self.stderr.splitlines()
@@ -214,33 +214,15 @@ def events(path: Path) -> list[dict[str, Any]]:
         conn.close()
 
 
-def give_role(path: Path, email: str, role: str, *, reason: str = "test setup") -> None:
-    """Grant ``role`` to a contact through the role service, as the operator would.
-
-    Issue 2 has no grant command yet; this goes through the same service and store code
-    (one write transaction, audited), never around them.
-    """
-    from incidentctl import timeutil
-    from incidentctl.domain import Actor, Role
-    from incidentctl.services import roles as role_service
-    from incidentctl.store import Store
-
-    store = Store.open(path)
+def plant(path: Path, *statements: str) -> None:
+    """Run ``statements`` on the store file with plain sqlite3, around incidentctl: for what
+    no command can make (a damaged or altered schema, a broken reference, an older store)."""
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
-        with store.write() as conn:
-            outcome = role_service.apply_emails(
-                conn,
-                Actor(name="operator:test"),
-                timeutil.system_now(),
-                store.settings,
-                action="grant",
-                role=Role(role),
-                emails=[email],
-                reason=reason,
-            )
-        assert outcome.summary["granted"] == 1, outcome
+        for statement in statements:
+            conn.execute(statement)
     finally:
-        store.close()
+        conn.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,5 +1,6 @@
-"""Helpers shared by the tests of issue 3 (roles and quota): reading the role history and
-the audit log straight from the store file, and small CLI shorthands."""
+"""What grant and revoke did: the role history read straight from the store file, the
+role events of the audit log, the holders of a role, the seats used, and small CLI
+shorthands."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Shared by the reliability tests (issue 8): running the installed ``incidentctl`` as other
-processes, reading a store with plain sqlite3, and the figures docs/reliability.md quotes.
+"""Shared by the reliability tests (docs/reliability.md): running the installed ``incidentctl``
+as other processes, reading a store with plain sqlite3, and the figures docs/reliability.md
+quotes.
 
 Each reliability test adds what it did (processes, commands, faults, inputs) to
 :data:`FIGURES`; pytest prints the totals at the end of the session (the
@@ -87,8 +88,8 @@ def integrity(path: Path) -> list[str]:
 
 
 def one_error(stderr: str) -> str:
-    """The error contract (SPEC §3): one ``Error:`` line, optionally one ``Hint:`` line, no
-    traceback. Returns the error line."""
+    """The error contract (docs/exit-codes.md): one ``Error:`` line, optionally one ``Hint:``
+    line, no traceback. Returns the error line."""
     lines = stderr.splitlines()
     assert len(lines) in (1, 2), f"not one error (and hint) line:\n{stderr}"
     assert lines[0].startswith("Error: "), stderr

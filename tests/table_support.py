@@ -1,5 +1,5 @@
 """Reading back what a terminal shows: tables and records, so tests can prove that a layout
-hides no value (issue 12), whatever wrapping it did."""
+hides no value, whatever wrapping it did (docs/concepts.md, "Output")."""
 
 from __future__ import annotations
 

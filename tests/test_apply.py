@@ -1,4 +1,4 @@
-"""``apply FILE`` through the CLI (issue 6, SPEC §3a, §4): the plan, dry runs, --prune, the
+"""``apply FILE`` through the CLI (docs/apply.md): the plan, dry runs, --prune, the
 quota of the final state (swaps), all or nothing, errors that name the file and line, --as,
 stdin, and the second run that changes nothing.
 

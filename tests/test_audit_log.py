@@ -1,5 +1,6 @@
-"""The audit log (SPEC §2 rule 8, §3a ``log --json``): one event per change, with who made
-it; ``log`` and its filters; and a store that refuses to edit or delete its history."""
+"""The audit log (docs/concepts.md, rule 8; ``log --json`` in docs/json.md): one event per
+change, with who made it; ``log`` and its filters; and a store that refuses to edit or delete
+its history."""
 
 from __future__ import annotations
 

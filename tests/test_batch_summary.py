@@ -1,9 +1,8 @@
-"""What a batch prints (issue 12, "Progress and quiet"): in a terminal a batch of more than 50
-rows is summed up (counts per outcome, every refused row, a hint at --verbose); piped, every
-row is listed as before; --quiet prints only the summary line; a refused batch never claims
-that anything was granted; the hint for an inactive contact names its address; and reading
-addresses typed at the terminal is said once.
-"""
+"""What a batch prints (docs/roles-and-quota.md, "What it prints"): in a terminal a batch of
+more than 50 rows is summed up (counts per outcome, every refused row, a hint at --verbose);
+piped, every row is listed as before; --quiet prints only the summary line; a refused batch
+never claims that anything was granted; the hint for an inactive contact names its address; and
+reading addresses typed at the terminal is said once."""
 
 from __future__ import annotations
 

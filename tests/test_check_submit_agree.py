@@ -1,5 +1,6 @@
-"""``check`` and ``incidents submit`` agree in every state a contact can be in (issue 4), and
-``incidents list`` shows each portal user exactly the incidents it may see.
+"""``check`` and ``incidents submit`` agree in every state a contact can be in
+(docs/concepts.md, rule 6), and ``incidents list`` shows each portal user exactly the incidents
+it may see.
 
 Each state is built through the CLI by the operator with the clock pinned (``--now``) a few
 minutes before the moment of the check, T = 2024-05-01 10:00 Amsterdam time. Portal users

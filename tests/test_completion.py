@@ -1,4 +1,4 @@
-"""Shell completion (issue 12, "Completion"): command and option names, role names in both
+"""Shell completion (README, "Shell completion"): command and option names, role names in both
 languages, and organisation ids and contact addresses from the store given by --db or
 INCIDENTCTL_DB (or the default), by prefix from an index, at most 100. A missing or broken
 store completes nothing, silently, and completing never changes the store.

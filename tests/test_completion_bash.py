@@ -1,4 +1,4 @@
-"""TAB in a real bash (issue 12, "Completion"): completion installed as the README says
+"""TAB in a real bash (README, "Shell completion"): completion installed as the README says
 (``incidentctl --install-completion`` in bash), then a new interactive bash on a
 pseudo-terminal: ``incidentctl gr<TAB>`` gives ``grant``, and
 ``incidentctl contacts show an<TAB><TAB>`` lists the matching addresses of the store."""

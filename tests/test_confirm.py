@@ -1,4 +1,4 @@
-"""Asking before large changes (issue 12, "Asking before large changes"): in a terminal a
+"""Asking before large changes (docs/concepts.md, "Progress and questions"): in a terminal a
 revoke of more than one contact, an apply --prune that revokes, an import that deactivates,
 a policy that changes maxima and a maximum below the seats in use are put to the person
 first; only yes does anything. Without a terminal, with --yes, on a dry run and when the input

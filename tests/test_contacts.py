@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Snapshot, events, give_role
+from conftest import Cli, Snapshot, events
 
 from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, NOT_FOUND
 
@@ -318,10 +318,9 @@ def test_list_filters_by_role_under_any_of_its_names(demo: Cli, name: str) -> No
     assert len(expected) < len(everyone)
 
 
-def test_list_filters_by_role_and_organisation(store: Cli, db_path: Path) -> None:
-    give_role(db_path, "jan@acme.nl", "submitter")
-    give_role(db_path, "piet@acme.nl", "manager")
-    give_role(db_path, "gina@globex.nl", "submitter")
+def test_list_filters_by_role_and_organisation(store: Cli) -> None:
+    store.ok("grant", "submitter", "jan@acme.nl", "gina@globex.nl")
+    store.ok("grant", "manager", "piet@acme.nl")
     assert emails(store.json("contacts", "list", "--role", "submitter")) == [
         "jan@acme.nl",
         "gina@globex.nl",

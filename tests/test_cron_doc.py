@@ -1,4 +1,4 @@
-"""docs/cron.md (issues 5 and 13): its crontab lines and systemd units stay well-formed, pass
+"""docs/cron.md: its crontab lines and systemd units stay well-formed, pass
 --db explicitly and run at 04:15, outside the daylight-saving hour; and they work as written
 when run as cron runs them (``env -i PATH=/usr/bin:/bin HOME=… SHELL=/bin/sh``, the installed
 incidentctl by its full path): silent on a quiet night, the report when something needs
@@ -102,7 +102,7 @@ def test_cron_accepts_the_crontab(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-# --- the documented lines, run as cron runs them (issue 13, "Cron, without footguns") -------
+# --- the documented lines, run as cron runs them --------------------------------------------
 
 STORE = "/var/lib/incidentctl/incidentctl.db"
 JSON_LOG = "/var/log/incidentctl/recount.jsonl"

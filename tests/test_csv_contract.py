@@ -1,6 +1,6 @@
 """The CSV contract (docs/json.md, "CSV"): every listing's columns, pinned and documented;
 the same records as --json; RFC 4180 quoting; and spreadsheet formulas neutralised in every
-text cell that can hold what a person typed (OWASP's CSV-injection advice, issue 11)."""
+text cell that can hold what a person typed (OWASP's CSV-injection advice)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo never lands in the store real work uses (issue 13, docs/concepts.md "The store"):
+"""The demo never lands in the store real work uses (docs/concepts.md, "The store"):
 ``init --demo`` on the default store is refused, and nothing is created there; the demo
 goes into a file of its own, which is left by removing it."""
 

@@ -1,7 +1,7 @@
-"""``doctor`` compares the store with the schema the migrations create (issue 11): every
-table, index and trigger with its definition, and the migration ledger. What it expects is
-built by applying the migrations to an in-memory database, so a new migration step needs no
-change here; a dropped, altered or added object is a FAIL that names it, and exit 6."""
+"""``doctor`` compares the store with the schema the migrations create (docs/concepts.md, "The
+store"): every table, index and trigger with its definition, and the migration ledger. What it
+expects is built by applying the migrations to an in-memory database, so a new migration step
+needs no change here; a dropped, altered or added object is a FAIL that names it, and exit 6."""
 
 from __future__ import annotations
 
@@ -10,19 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, Snapshot
+from conftest import Cli, Snapshot, plant
 
 from incidentctl import migrations
 from incidentctl.errors import STORE_UNAVAILABLE
-
-
-def sql(path: Path, *statements: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-    finally:
-        conn.close()
 
 
 def doctor(cli: Cli) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -108,7 +99,7 @@ def test_a_changed_schema_is_a_fail_that_names_the_object(
     demo: Cli, db_path: Path, change: str
 ) -> None:
     statements, expected = TAMPERING[change]
-    sql(db_path, *statements)
+    plant(db_path, *statements)
     code, checks = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert failing(checks) == expected
@@ -119,7 +110,7 @@ def test_a_changed_schema_is_a_fail_that_names_the_object(
 
 
 def test_every_problem_is_named_at_once(demo: Cli, db_path: Path) -> None:
-    sql(
+    plant(
         db_path,
         "DROP TRIGGER events_no_update",
         "DROP TRIGGER published_counts_no_delete",
@@ -133,7 +124,7 @@ def test_every_problem_is_named_at_once(demo: Cli, db_path: Path) -> None:
 
 
 def test_analyze_statistics_are_not_a_schema_change(demo: Cli, db_path: Path) -> None:
-    sql(db_path, "ANALYZE")
+    plant(db_path, "ANALYZE")
     code, _ = doctor(demo)
     assert code == 0
 
@@ -143,7 +134,7 @@ def test_analyze_statistics_are_not_a_schema_change(demo: Cli, db_path: Path) ->
 
 def test_a_step_recorded_twice_is_a_fail(demo: Cli, db_path: Path) -> None:
     first = migrations.STEPS[0][0]
-    sql(
+    plant(
         db_path,
         "DROP INDEX idx__sqlite_migrations_migration_set_name",
         "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
@@ -157,7 +148,7 @@ def test_a_step_recorded_twice_is_a_fail(demo: Cli, db_path: Path) -> None:
 def test_an_unknown_step_is_a_fail_and_the_store_is_left_alone(
     demo: Cli, db_path: Path, snapshot: Snapshot
 ) -> None:
-    sql(
+    plant(
         db_path,
         "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
         f"VALUES ('{migrations.MIGRATION_SET}', '9999_from_the_future', '2030-01-01')",
@@ -173,7 +164,7 @@ def test_an_unknown_step_is_a_fail_and_the_store_is_left_alone(
 
 
 def test_a_store_without_a_ledger_is_not_an_incidentctl_store(demo: Cli, db_path: Path) -> None:
-    sql(db_path, "DROP TABLE _sqlite_migrations")
+    plant(db_path, "DROP TABLE _sqlite_migrations")
     code, checks = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert failing(checks) == {"migration ledger": "none: not an incidentctl store"}
@@ -214,7 +205,7 @@ def test_a_step_missing_before_a_later_one_is_a_fail(
     _a_second_step(monkeypatch)
     demo.ok("contacts", "list")  # applies the second step
     first = migrations.STEPS[0][0]
-    sql(db_path, f"DELETE FROM _sqlite_migrations WHERE name = '{first}'")
+    plant(db_path, f"DELETE FROM _sqlite_migrations WHERE name = '{first}'")
     code, checks = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert failing(checks)["migration ledger"] == f"missing step {first} before a later one"

@@ -1,7 +1,7 @@
-"""E-mail domains of an organisation (issue 11): ``org set ID --domains`` (operator only,
-audited, validated), shown by ``org show`` and ``org list --json``; when an organisation has
-any, its portal admins may add or import only addresses in them (exit 4, nothing written,
-the hint names the domains). The operator is not restricted."""
+"""E-mail domains of an organisation (docs/concepts.md, "E-mail domains"): ``org set ID
+--domains`` (operator only, audited, validated), shown by ``org show`` and ``org list --json``;
+when an organisation has any, its portal admins may add or import only addresses in them (exit
+4, nothing written, the hint names the domains). The operator is not restricted."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The error contract (SPEC §3): one ``Error:`` line on stderr, optionally one ``Hint:``
+"""The error contract (docs/exit-codes.md): one ``Error:`` line on stderr, optionally one ``Hint:``
 line, the exit code of its cause, and a traceback only with ``--debug``."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The last day of a certification (SPEC §2: "inclusive: still an expert on that date in the
-store's timezone"; issue 11, "Tests that guard these rules fast").
+"""The last day of a certification (docs/concepts.md, "Contacts": "inclusive: still an expert
+on that date in the store's timezone"), in fast tests.
 
 An expert is granted into a full quota at 23:59 Amsterdam time on its ``expert_until`` date,
 and refused one minute after midnight. 00:01 in Amsterdam is still the previous day in UTC
@@ -64,8 +64,8 @@ def test_no_longer_an_expert_one_minute_after_midnight(full: Cli) -> None:
 
 
 def test_granted_on_the_last_day_it_counts_from_the_next(full: Cli) -> None:
-    """Never revoked automatically (SPEC §2 rule 4): the lapsed expert keeps the role and the
-    organisation is over quota from the next day on."""
+    """Never revoked automatically (docs/concepts.md, rule 4): the lapsed expert keeps the role
+    and the organisation is over quota from the next day on."""
     full.ok("--now", LAST_MINUTE, "grant", "submitter", EXPERT)
     quota = full.json("--now", NEXT_DAY, "quota", "1001")
     assert (quota["used"], quota["experts"], quota["over_quota"]) == (4, 0, True)

@@ -1,5 +1,5 @@
 """An ``apply`` error names the key path (``organisations."1001".submitter[2]``, entries
-counted from 1) and a line only where that line is certain (issue 13): dotted keys, inline
+counted from 1) and a line only where that line is certain (docs/apply.md): dotted keys, inline
 tables and multi-line arrays get the line their key or entry is on, and an error whose line
 cannot be told says so by naming none."""
 

@@ -1,6 +1,6 @@
-"""How ``contacts import`` reads and writes (issue 11): the file is streamed into a staging
-table before the write lock is taken, so a slow stdin holds nobody up; new contacts are
-written a run at a time, with the same audit events, in the file's order, as one
+"""How ``contacts import`` reads and writes (docs/concepts.md, "Files"): the file is streamed
+into a staging table before the write lock is taken, so a slow stdin holds nobody up; new
+contacts are written a run at a time, with the same audit events, in the file's order, as one
 ``contacts add`` per row would write."""
 
 from __future__ import annotations

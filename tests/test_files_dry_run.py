@@ -1,4 +1,4 @@
-"""``contacts import --dry-run`` and ``policy load --dry-run`` (issue 13): the file is checked
+"""``contacts import --dry-run`` and ``policy load --dry-run``: the file is checked
 in full, nothing is written, and the report is the one a real run gives, with "dry run:
 nothing was written"."""
 

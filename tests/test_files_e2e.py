@@ -1,4 +1,5 @@
-"""Endless and huge input through the INSTALLED ``incidentctl`` (issue 11): /dev/zero, a
+"""Endless and huge input through the INSTALLED ``incidentctl`` (docs/reliability.md,
+"Limits"): /dev/zero, a
 1 GiB file of one line, and an endless pipe end in exit 2 within seconds, and the peak memory
 of every input-reading command stays within 300 MiB whatever it is fed, a large valid
 contacts CSV included (the import streams: its peak does not grow with the file).

@@ -1,4 +1,5 @@
-"""Hostile input never ends in exit 1, a hang or unbounded memory (issue 11): deeply nested
+"""Hostile input never ends in exit 1, a hang or unbounded memory (docs/reliability.md,
+"Limits"): deeply nested
 TOML, files without line ends, endless and huge input, and policies that would break later
 commands are refused with exit 2, naming the file and the limit, and nothing is written.
 The same through the installed command, with its peak memory, is tests/test_files_e2e.py."""

@@ -1,8 +1,8 @@
-"""CSV files as spreadsheets write them (issue 13), read by one reader (incidentctl.files) for
-``contacts import``, ``org import`` and ``grant``/``revoke --file``: the delimiter sniffed
-among , ; and TAB, a UTF-8 byte-order mark, quoted headers, quoted fields holding the
-delimiter or a line break (errors name the line the record starts on), and other encodings
-refused with a hint that names UTF-8."""
+"""CSV files as spreadsheets write them (docs/concepts.md, "Files"), read by one reader
+(incidentctl.files) for ``contacts import``, ``org import`` and ``grant``/``revoke --file``: the
+delimiter sniffed among , ; and TAB, a UTF-8 byte-order mark, quoted headers, quoted fields
+holding the delimiter or a line break (errors name the line the record starts on), and other
+encodings refused with a hint that names UTF-8."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Names and other free text refuse NUL and the other C0 control characters except TAB, and
-the Unicode bidirectional controls U+202A–U+202E and U+2066–U+2069, at input (issue 11):
-exit 2, with the line when the text comes from a file, and nothing written. One rule,
-incidentctl.domain.check_text, for every command that takes such text."""
+the Unicode bidirectional controls U+202A–U+202E and U+2066–U+2069, at input (docs/concepts.md,
+"Names and other text"): exit 2, with the line when the text comes from a file, and nothing
+written. One rule, incidentctl.domain.check_text, for every command that takes such text."""
 
 from __future__ import annotations
 

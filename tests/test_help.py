@@ -1,4 +1,4 @@
-"""Help that teaches (issue 13): every command's --help has examples that incidentctl
+"""Help that teaches (docs/cli.md): every command's --help has examples that incidentctl
 accepts as written, the root help groups the commands by what an administrator is doing,
 usage lines read as people write them, and example blocks keep their lines."""
 

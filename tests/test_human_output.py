@@ -1,6 +1,6 @@
-"""Human output that tells the truth (issue 12): the latest 50 events in a terminal with a
-footer, empty results said in words, every time in the store's timezone in one format, both
-names of a role, and no text that can reorder or restyle a terminal (issue 11)."""
+"""Human output that tells the truth (docs/concepts.md, "Output"): the latest 50 events in a
+terminal with a footer, empty results said in words, every time in the store's timezone in one
+format, both names of a role, and no text that can reorder or restyle a terminal."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ TROJAN = f"Jan {RLO}gnp.exe{RLO} \u2066x\u2069"
 @pytest.fixture
 def trojan(demo: Cli, db_path: Path) -> Cli:
     """Names holding bidirectional controls, written into the store directly: input checks
-    (issue 11) may refuse them at the door, but a store written before them can hold them,
+    may refuse them at the door, but a store written before them can hold them,
     and output must be safe whatever the store holds."""
     conn = sqlite3.connect(db_path)
     with conn:

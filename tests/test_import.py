@@ -1,5 +1,5 @@
 """``contacts import FILE|-``: a CSV upsert validated in full first and written all or
-nothing; every refusal names the file and line (SPEC §3, §7; issue 2 item 4)."""
+nothing; every refusal names the file and line (docs/exit-codes.md, exit 2)."""
 
 from __future__ import annotations
 

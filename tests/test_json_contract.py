@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -255,7 +254,7 @@ def _assert_date(text: object) -> None:
 
 
 def _assert_utc_time(text: object) -> None:
-    """ISO 8601 with an explicit offset, in UTC (SPEC §3)."""
+    """ISO 8601 with an explicit offset, in UTC (docs/json.md)."""
     assert isinstance(text, str), text
     moment = datetime.fromisoformat(text)
     assert moment.utcoffset() == timedelta(0), text
@@ -300,7 +299,7 @@ def test_contacts_list_json(demo: Cli) -> None:
     assert by_email["hanna@delinde.nl"]["active"] is False
     assert by_email["chantal@vandijk.nl"]["expert_until"] is not None
     assert by_email["koen@snel.nl"]["expert_until"] is None
-    # A grant still propagating is listed (SPEC §3a).
+    # A grant still propagating is listed (docs/json.md, `contacts list --json`).
     assert by_email["jeroen@oosterwold.nl"]["roles"] == ["submitter"]
 
 
@@ -365,34 +364,16 @@ def test_quota_remaining_is_never_negative(demo: Cli) -> None:
     assert document["over_quota"] is True
 
 
-def _publish(db_path: Path, org: str, business_date: str, maximum: int, used: int) -> None:
-    """A published figure for a date of our choosing, as the nightly recount stores it."""
-    conn = sqlite3.connect(db_path)
-    try:
-        with conn:
-            run = conn.execute(
-                "INSERT INTO recount_runs (business_date, started_at, finished_at, forced, "
-                "organisations, report) VALUES (?, ?, ?, 0, 1, '{}')",
-                (
-                    business_date,
-                    f"{business_date}T01:00:00+00:00",
-                    f"{business_date}T01:00:01+00:00",
-                ),
-            ).lastrowid
-            conn.execute(
-                "INSERT INTO published_counts (run_id, org_id, maximum, used, experts) "
-                "VALUES (?, ?, ?, ?, 0)",
-                (run, org, maximum, used),
-            )
-    finally:
-        conn.close()
-
-
-def test_quota_json_published(demo: Cli, db_path: Path) -> None:
-    _publish(db_path, "1001", "2024-02-29", 3, 1)
+def test_quota_json_published(demo: Cli) -> None:
+    published = demo.json("recount")
+    demo.ok("revoke", "submitter", "bram@vandijk.nl")
     document = _assert_quota(_document(demo, "quota", "1001"))
-    assert document["published"] == {"business_date": "2024-02-29", "maximum": 3, "used": 1}
-    assert document["used"] == 2  # live, next to the published figure
+    assert document["published"] == {
+        "business_date": published["business_date"],
+        "maximum": 3,
+        "used": 2,
+    }
+    assert document["used"] == 1  # live, next to the published figure
 
 
 # --- log --json ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""``org import FILE|-`` (issue 13): organisations from CSV (id,name,employees and optionally
-sector and domains), all or nothing, each error with its line, ``--dry-run``; new ones are
-added and existing ones updated (only the columns present), audited as org.add/org.set,
-operator only, in one transaction that never reads the policy."""
+"""``org import FILE|-`` (docs/concepts.md, "Organisations"): organisations from CSV
+(id,name,employees and optionally sector and domains), all or nothing, each error with its line,
+``--dry-run``; new ones are added and existing ones updated (only the columns present), audited
+as org.add/org.set, operator only, in one transaction that never reads the policy."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Tables and the pager on a real pseudo-terminal, with the installed incidentctl (issue 12):
-tables fit 80 and 200 columns and hide nothing; long output goes through the pager (git's
-rules); quitting it early is a normal exit."""
+"""Tables and the pager on a real pseudo-terminal, with the installed incidentctl
+(docs/concepts.md, "Output"): tables fit 80 and 200 columns and hide nothing; long output goes
+through the pager (git's rules); quitting it early is a normal exit."""
 
 from __future__ import annotations
 

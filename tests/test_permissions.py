@@ -1,4 +1,4 @@
-"""The rules of incidentctl.permissions (SPEC §2 rules 1 and 6), as pure functions.
+"""The rules of incidentctl.permissions (docs/concepts.md, rules 1 and 6), as pure functions.
 
 Every moment (``at``, the time a change was made, the log-in) is a parameter, so these tests
 build Contact and RoleChange values directly and need no time mocking and no store.

@@ -1,5 +1,6 @@
-"""The quota policy (SPEC §2 rule 3, issue 3): ``policy show`` prints TOML that ``policy
-load`` reads back, ``policy load`` validates the whole file and is audited."""
+"""The quota policy (docs/roles-and-quota.md, "Where the maximum comes from"): ``policy show``
+prints TOML that ``policy load`` reads back, ``policy load`` validates the whole file and is
+audited."""
 
 from __future__ import annotations
 

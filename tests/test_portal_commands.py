@@ -1,5 +1,5 @@
-"""``pending``, ``login``, ``clock show|set|advance|reset`` and ``readiness`` (issue 4, SPEC §3,
-§3a): what each lists, who may run it, and that bad input changes nothing."""
+"""``pending``, ``login``, ``clock show|set|advance|reset`` and ``readiness`` (docs/concepts.md
+and docs/json.md): what each lists, who may run it, and that bad input changes nothing."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_pending_human_output_shows_the_time_left(changes: Cli) -> None:
     rows = [line.split("\t") for line in run.stdout.splitlines()]
     assert rows[0] == ["E-mail", "Org", "Role", "Action", "Requested", "Takes effect", "Left"]
     gina = next(row for row in rows if row[0] == "gina@globex.nl")
-    assert gina[2] == "submitter (Incidentenbeheer)", "both names of the role (issue 12)"
+    assert gina[2] == "submitter (Incidentenbeheer)", "both names of the role"
     assert gina[4:] == ["2024-05-01 10:00:00 CEST", "2024-05-01 10:01:00 CEST", "1m"]
     manager = next(row for row in rows if row[2] == "manager (Incidentmanagement)")
     assert manager[-1] == "29m"

@@ -1,7 +1,7 @@
-"""Progress bars (issue 12, "Progress and quiet"): work that runs longer than about a second
-shows, on stderr and only when stderr is a terminal, the count done, the total when known (or
-how much of the input file was read), the rate and the time left; the line is cleared at the
-end, and nothing of it reaches stdout. The services tell a protocol they define
+"""Progress bars (docs/concepts.md, "Progress and questions"): work that runs longer than about
+a second shows, on stderr and only when stderr is a terminal, the count done, the total when
+known (or how much of the input file was read), the rate and the time left; the line is cleared
+at the end, and nothing of it reaches stdout. The services tell a protocol they define
 (incidentctl/services/progress.py) and never import the output layer.
 
 The bars are watched on a real pseudo-terminal (tests/terminal_support.py) at 80 and 200
@@ -126,7 +126,7 @@ def test_without_an_end_the_time_taken_is_shown() -> None:
 
 
 def test_no_service_imports_the_output_layer() -> None:
-    """Services define the protocol; the output layer implements it (issue 14)."""
+    """Services define the protocol; the command line implements it (docs/architecture.md)."""
     services = Path(__file__).parent.parent / "incidentctl" / "services"
     for module in services.glob("*.py"):
         tree = ast.parse(module.read_text())

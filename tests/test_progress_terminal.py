@@ -1,5 +1,5 @@
-"""The progress bar of ``grant``/``revoke --file`` (SPEC §4; issue 11, "Tests that guard these
-rules fast"): drawn on stderr when stderr is a terminal, never on stdout, and never when
+"""The progress bar of ``grant``/``revoke --file`` (docs/concepts.md, "Progress and
+questions"): drawn on stderr when stderr is a terminal, never on stdout, and never when
 stderr is not a terminal.
 
 The installed incidentctl runs with its stderr on a pseudo-terminal (``pty``), a pipe, or

@@ -1,4 +1,4 @@
-"""The timeline of a role change, end to end through the CLI (issue 4, SPEC §2 rules 1 and 6).
+"""The timeline of a role change, end to end through the CLI (docs/concepts.md, rules 1 and 6).
 
 freezegun moves the system clock (the CLI reads it through ``incidentctl.timeutil.system_now``)
 minute by minute around the 10-minute propagation delay: a grant is ``pending`` until exactly

@@ -1,4 +1,4 @@
-"""The quota (SPEC §2 rules 2-4, issue 3): experts don't count and can always be granted,
+"""The quota (docs/roles-and-quota.md, "The quota"): experts don't count and can always be granted,
 a lapsed certification counts again, over-quota organisations keep their holders but
 refuse new non-expert grants, and ``quota explain`` shows where a maximum comes from."""
 

@@ -1,4 +1,4 @@
-"""The README works when typed (issue 13): its first two commands are the ones a new machine
+"""The README works when typed: its first two commands are the ones a new machine
 needs (and .ci/run runs the second exactly), its demo and first-day walk-through run as
 written on a fresh store through the installed incidentctl, with the output it shows, its
 crontab line runs as cron runs it, and every other incidentctl line it shows is one the

@@ -1,4 +1,4 @@
-"""The nightly recount (SPEC §2 rules 4-5, §3a, §5; issue 5).
+"""The nightly recount (docs/cron.md; docs/concepts.md, rules 4 and 5).
 
 The system clock is moved with freezegun, as cron would see it night after night; a few tests
 pin it with the global ``--now`` instead. The store's timezone is Europe/Amsterdam (CET/CEST)

@@ -1,4 +1,5 @@
-"""The recount beside administrators, and killed mid-run (SPEC §5, §7; issue 5).
+"""The recount beside administrators, and killed mid-run (docs/cron.md, "Safe beside
+administrators").
 
 These tests run the installed ``incidentctl`` as separate processes, as cron and administrators
 would, on a store with a few hundred organisations and a few thousand contacts.

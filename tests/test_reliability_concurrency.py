@@ -1,4 +1,4 @@
-"""Processes racing for the last seats of one organisation (SPEC §7; issue 8, item 1).
+"""Processes racing for the last seats of one organisation (docs/reliability.md).
 
 Four administrators, each a loop of the installed ``incidentctl``, grant 40 contacts of one
 organisation one by one and in small batches while three seats are left; a fifth process

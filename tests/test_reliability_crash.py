@@ -1,4 +1,4 @@
-"""A process killed in the middle of a large change (SPEC §7; issue 8, item 2).
+"""A process killed in the middle of a large change (docs/reliability.md).
 
 SQLite is tested by crashing a writer at random points; here the installed ``incidentctl`` is
 killed with SIGKILL at points spread over the time a large ``grant --file``, ``contacts

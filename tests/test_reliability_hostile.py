@@ -1,4 +1,4 @@
-"""Hostile input, found by hypothesis (SPEC §3, §7; issue 8, item 3).
+"""Hostile input, found by hypothesis (docs/reliability.md).
 
 Arbitrary text and bytes, and near-misses of what is valid, go to the CSV importer, the
 ``--file`` reader, the TOML policy and apply files, TIME and DURATION options and e-mail
@@ -301,7 +301,7 @@ def test_any_grant_file_grants_exactly_or_is_refused_cleanly(
         run = invoke(db, "grant", "manager", "--file", str(path), "--json")
 
         ends_cleanly(run, {0, 2, 3}, db, before)
-        if run.stdout:  # a refused batch still prints its document (SPEC §3a)
+        if run.stdout:  # a refused batch still prints its document (docs/json.md)
             document = run.json()
             assert isinstance(document, dict)
             assert document["applied"] is (run.exit_code == 0)

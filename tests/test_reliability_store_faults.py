@@ -1,4 +1,4 @@
-"""A store that cannot be used as usual (SPEC §3 exit 6, §6; issue 8, item 4).
+"""A store that cannot be used as usual (docs/exit-codes.md, exit 6; docs/reliability.md).
 
 A read-only store file and folder, a full disk, a store locked by another process for longer
 than the busy timeout, and a truncated file: each command that meets one exits 6 with one

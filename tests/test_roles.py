@@ -1,4 +1,4 @@
-"""grant and revoke through the CLI (issue 3, SPEC §2 rules 2 and 6, §3a, §4): idempotence,
+"""grant and revoke through the CLI (docs/roles-and-quota.md, "grant and revoke"): idempotence,
 the quota of a batch as a whole, all or nothing, Dutch aliases, dry runs, the audit trail,
 deactivation and the time a change takes effect."""
 

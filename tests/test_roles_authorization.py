@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §2 rule 7, issue 3): with --as the tool acts as a portal user;
+"""Who may do what (docs/concepts.md, rule 7): with --as the tool acts as a portal user;
 only an active portal admin grants and revokes, only in its own organisation; it sees only
 its own organisation (another one, and its contacts, are answered as ones that do not
 exist); operator-only commands refuse --as."""

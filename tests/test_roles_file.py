@@ -1,5 +1,6 @@
-"""grant and revoke --file (SPEC §4, §7): one e-mail per line or a CSV with an email
-column, from a file or stdin; bad input is refused with its line named and nothing written."""
+"""grant and revoke --file (docs/roles-and-quota.md, "--file"): one e-mail per line or a CSV
+with an email column, from a file or stdin; bad input is refused with its line named and nothing
+written."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Random sequences of role and quota operations through the service layer (issue 3).
+"""Random sequences of role and quota operations through the service layer.
 
 A hypothesis state machine grants and revokes (in batches, sometimes as dry runs), sets,
 removes and lets lapse expert certifications, deactivates and reactivates contacts, lowers

@@ -19,7 +19,7 @@ def test_settings_show_the_defaults(cli: Cli) -> None:
     document = cli.json("settings", "show")
     assert document["timezone"] == "Europe/Amsterdam"
     assert document["propagation_delay"] == "10m"
-    # 1 January 2024, 00:00 in Amsterdam (SPEC §2 rule 1), in UTC.
+    # 1 January 2024, 00:00 in Amsterdam (docs/concepts.md, rule 1), in UTC.
     assert document["enforcement_date"] == "2023-12-31T23:00:00+00:00"
     assert document["clock"] is None
     out = cli.ok("settings", "show").stdout

@@ -1,4 +1,4 @@
-"""The store file (SPEC §6, issue 2 item 2): created 0600 in WAL mode, migrated on open,
+"""The store file (docs/concepts.md, "The store"): created 0600 in WAL mode, migrated on open,
 and refused (exit 6, left untouched) when it is not an incidentctl store we can use."""
 
 from __future__ import annotations

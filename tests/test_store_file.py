@@ -1,4 +1,4 @@
-"""What --db may name, and how private the store is (issue 11, "The store file").
+"""What --db may name, and how private the store is (docs/concepts.md, "The store").
 
 - ``--db`` naming something that is not a regular file, nor a place where one can be
   created, is exit 6 before SQLite opens it: nothing (no ``-journal``, ``-wal``, ``-shm``) is

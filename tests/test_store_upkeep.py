@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
-from conftest import Cli, Snapshot, events
+from conftest import Cli, Snapshot, events, plant
 
 from incidentctl.errors import INVALID_INPUT, NOT_AUTHORIZED, STORE_UNAVAILABLE
 
@@ -17,15 +16,6 @@ OPERATOR = f"operator:{getpass.getuser()}"
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def sql(path: Path, *statements: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-    finally:
-        conn.close()
 
 
 # --- init -----------------------------------------------------------------------------------
@@ -117,7 +107,7 @@ def test_doctor_on_a_missing_store(cli: Cli) -> None:
 
 
 def test_doctor_notices_missing_append_only_triggers(demo: Cli, db_path: Path) -> None:
-    sql(db_path, "DROP TRIGGER events_no_delete")
+    plant(db_path, "DROP TRIGGER events_no_delete")
     code, checks, _ = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert checks["triggers"]["ok"] is False
@@ -125,7 +115,7 @@ def test_doctor_notices_missing_append_only_triggers(demo: Cli, db_path: Path) -
 
 
 def test_doctor_notices_broken_foreign_keys(demo: Cli, db_path: Path) -> None:
-    sql(
+    plant(
         db_path,
         "PRAGMA foreign_keys = OFF",
         "INSERT INTO contacts (email, org_id, name, created_at) "
@@ -137,7 +127,7 @@ def test_doctor_notices_broken_foreign_keys(demo: Cli, db_path: Path) -> None:
 
 
 def test_doctor_notices_a_store_not_in_wal_mode(demo: Cli, db_path: Path) -> None:
-    sql(db_path, "PRAGMA journal_mode = DELETE")
+    plant(db_path, "PRAGMA journal_mode = DELETE")
     code, checks, _ = doctor(demo)
     assert code == STORE_UNAVAILABLE
     assert checks["journal mode"]["ok"] is False

@@ -1,5 +1,5 @@
-"""Tables that hide nothing (issue 12): fitted to the terminal by wrapping, a record per row
-when the columns cannot fit, tab-separated rows when stdout is not a terminal.
+"""Tables that hide nothing (docs/concepts.md, "Output"): fitted to the terminal by wrapping, a
+record per row when the columns cannot fit, tab-separated rows when stdout is not a terminal.
 
 The renderer is tested directly on many shapes of data, and through the CLI with the
 terminal form forced (INCIDENTCTL_FORCE_TTY, docs/concepts.md); tests/test_pager.py runs the

@@ -1,4 +1,4 @@
-"""TIME, DURATION and dates (SPEC §3) and the clock (SPEC §6).
+"""TIME, DURATION and dates, and the clock (docs/concepts.md, "Time").
 
 The parsing functions take ``now`` and the timezone as parameters, so these tests need no
 time mocking; the last tests pin the clock through the CLI (``--now``, ``INCIDENTCTL_NOW``).
@@ -342,7 +342,7 @@ def test_a_bad_now_from_the_env_var_is_exit_2(
 
 
 def test_an_empty_now_option_is_exit_2(cli: Cli) -> None:
-    """SPEC §3: an empty TIME is invalid, not 'no --now'."""
+    """An empty TIME is invalid, not 'no --now' (docs/concepts.md, "Time")."""
     cli.ok("init")
     cli.fails(INVALID_INPUT, "--now", "", "org", "list")
 

@@ -1,4 +1,4 @@
-"""``incidentctl where`` (issue 13, "Onboarding"): the store in use, how it was chosen, and
+"""``incidentctl where`` (docs/concepts.md, "The store"): the store in use, how it was chosen, and
 whether it exists, without creating or opening it."""
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Fast guards for the rules that keep concurrent processes safe (issue 11, "Tests that guard
-these rules fast"):
+"""Fast guards for the rules that keep concurrent processes safe (docs/reliability.md):
 
 - every write to the store runs in a transaction opened with ``BEGIN IMMEDIATE``, so a read
   that decides a write (a quota check, "already published?") holds the write lock from its

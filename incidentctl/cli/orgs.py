@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
 
 
 def quota_document(status: "QuotaStatus") -> dict[str, Any]:
-    """The ``quota ID --json`` document (SPEC §3a)."""
+    """The ``quota ID --json`` document (docs/json.md)."""
     published = status.published
     return {
         "org": status.org,

@@ -1,4 +1,4 @@
-"""``apply FILE``: make the role holders of the organisations in FILE match it (SPEC §4),
+"""``apply FILE``: make the role holders of the organisations in FILE match it (docs/apply.md),
 like ``terraform plan/apply``: compute the plan, check it, apply all of it or nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The simulated clock (SPEC §3 ``clock``): kept in the store so every command, cron
+"""The simulated clock (docs/concepts.md, "Time"): kept in the store so every command, cron
 included, sees the same time until it is reset. It stands still until set or advanced."""
 
 from __future__ import annotations

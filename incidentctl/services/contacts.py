@@ -1,4 +1,4 @@
-"""Contacts: add, change, import from CSV, list, show (SPEC §3, §4)."""
+"""Contacts: add, change, move, import from CSV, list, show (docs/concepts.md, "Contacts")."""
 
 from __future__ import annotations
 

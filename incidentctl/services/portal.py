@@ -1,6 +1,6 @@
-"""Where a contact stands: check, log-ins, incidents, pending changes, readiness (SPEC §2
-rules 1 and 6). ``check`` and ``incidents submit`` share :func:`permissions`, so they agree
-in every case."""
+"""Where a contact stands: check, log-ins, incidents, pending changes, readiness
+(docs/concepts.md, rules 1 and 6). ``check`` and ``incidents submit`` share
+:func:`permissions`, so they agree in every case."""
 
 from __future__ import annotations
 

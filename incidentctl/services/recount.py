@@ -1,5 +1,6 @@
-"""The nightly recount (SPEC §2 rules 4-5, §5): publish every organisation's maximum and
-used count for the business date, and report what needs attention.
+"""The nightly recount (docs/concepts.md, rules 4 and 5; docs/cron.md): publish every
+organisation's maximum and used count for the business date, and report what needs
+attention.
 
 The figures are computed set-based inside a read snapshot, which blocks nobody (WAL); only
 the publication itself takes the write lock, briefly, in one transaction, so a grant made
@@ -36,7 +37,7 @@ class LapsedExpert(NamedTuple):
 
 
 class Report(NamedTuple):
-    """What a recount found (the ``recount --json`` document, SPEC §3a)."""
+    """What a recount found (the ``recount --json`` document of docs/json.md)."""
 
     business_date: str
     status: str  # "done" or "skipped"

@@ -309,7 +309,7 @@ def results(conn: sqlite3.Connection, *, refused_only: bool = False) -> Iterator
 
 
 def result_documents(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
-    """The same rows as the JSON objects of ``grant/revoke --json`` (SPEC §3a)."""
+    """The same rows as the JSON objects of ``grant/revoke --json`` (docs/json.md)."""
     return role_store.iter_plan_json(conn, role)
 
 

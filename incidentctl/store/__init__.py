@@ -1,4 +1,5 @@
-"""The SQLite store: the only package with SQL (SPEC §6).
+"""The SQLite store: the only package with SQL (docs/architecture.md; the file: docs/concepts.md,
+"The store").
 
 :class:`Store` opens the file (created 0600), sets the pragmas, applies pending migrations,
 and hands out transactions: :meth:`Store.write` is ``BEGIN IMMEDIATE`` so a read that decides

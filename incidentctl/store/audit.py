@@ -1,4 +1,4 @@
-"""The audit log (SPEC §2 rule 8): append-only, enforced by triggers in the schema."""
+"""The audit log (docs/concepts.md, rule 8): append-only, enforced by triggers in the schema."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from incidentctl.store.roles import latest_action_sql
 _COLUMNS = "id, email, org_id, name, active, portal_admin, expert_until"
 
 LISTING_COLUMNS = ("email", "org", "name", "active", "portal_admin", "expert_until", "roles")
-"""The contract columns of ``contacts list`` (SPEC §3a), in order."""
+"""The contract columns of ``contacts list`` (docs/json.md), in order."""
 
 ListingRow = tuple[str, str, str, bool, bool, str | None, list[str]]
 

@@ -1,4 +1,4 @@
-"""Queries of the nightly recount and its publications (SPEC §5)."""
+"""Queries of the nightly recount and its publications (docs/cron.md)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ parameters ``today`` (a date) and ``now`` (a time), both ISO text."""
 
 
 class OrgCounts(NamedTuple):
-    """An organisation's submitters, live (SPEC §2 rule 2, §5)."""
+    """An organisation's submitters, live (docs/roles-and-quota.md, "The quota")."""
 
     used: int  # active non-expert holders, as last granted (propagating included)
     experts: int  # active holders who are certified experts today
@@ -441,7 +441,7 @@ def iter_plan(conn: sqlite3.Connection, *, refused_only: bool = False) -> Iterat
 
 
 def iter_plan_json(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
-    """The rows of the plan as JSON objects (the ``results`` of SPEC §3a), made by SQLite:
+    """The rows of the plan as JSON objects (the ``results`` of docs/json.md), made by SQLite:
     email, role, status, effective_at, reason (a refusal names its argument or line)."""
     rows = conn.execute(
         "SELECT json_object('email', coalesce(email, given), 'role', ?, 'status', status, "
