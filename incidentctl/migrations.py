@@ -205,8 +205,6 @@ STEPS: tuple[tuple[str, Step], ...] = (
 )
 """Every step, oldest first; the name is what the store records as applied."""
 
-SCHEMA_VERSION = len(STEPS)
-
 
 def applied_names(conn: sqlite3.Connection) -> list[str]:
     """The steps this store records as applied, oldest first (plain sqlite3, no import)."""

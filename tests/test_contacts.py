@@ -336,6 +336,20 @@ def test_list_filters_by_role_and_organisation(store: Cli) -> None:
     ]
 
 
+def test_list_pending_shows_contacts_with_a_change_not_yet_in_effect(store: Cli) -> None:
+    """A change counts from when it was made until it takes effect (10 minutes later)."""
+    store.ok("--now", "2024-05-01T10:00", "grant", "submitter", "jan@acme.nl")
+    store.ok("--now", "2024-05-01T10:30", "grant", "manager", "piet@acme.nl")
+
+    def pending(at: str, *args: str) -> list[str]:
+        return emails(store.json("--now", at, "contacts", "list", "--pending", *args))
+
+    assert pending("2024-05-01T10:05") == ["jan@acme.nl"], "piet's change is not made yet"
+    assert pending("2024-05-01T10:35") == ["piet@acme.nl"], "jan's change is in effect"
+    assert pending("2024-05-01T10:35", "--role", "submitter") == []
+    assert pending("2024-05-01T11:00") == []
+
+
 @pytest.mark.parametrize("role", ["admin", "", "submitters", "portal_admin"])
 def test_list_by_unknown_role_is_exit_2(store: Cli, role: str) -> None:
     store.fails(INVALID_INPUT, "contacts", "list", "--role", role)

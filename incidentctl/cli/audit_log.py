@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from incidentctl import output, timeutil
-from incidentctl.cli.common import JsonOption, state
-from incidentctl.cli.completion import contact_emails, org_ids
+from incidentctl.cli.common import JsonOption, OrgFilter, state
+from incidentctl.cli.completion import contact_emails
 from incidentctl.cli.listings import CsvOption, one_form
 
 if TYPE_CHECKING:
@@ -40,10 +40,7 @@ LOG_CSV_COLUMNS = (
 
 def log(
     ctx: typer.Context,
-    org: Annotated[
-        str | None,
-        typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
-    ] = None,
+    org: OrgFilter = None,
     contact: Annotated[
         str | None,
         typer.Option(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from incidentctl.cli.completion import contact_emails, org_ids
 from incidentctl.paths import store_path
 
 if TYPE_CHECKING:
@@ -21,6 +22,24 @@ if TYPE_CHECKING:
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (keys: docs/json.md).")
+]
+OrgId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
+    ),
+]
+OrgFilter = Annotated[
+    str | None,
+    typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
+]
+Email = Annotated[
+    str,
+    typer.Argument(
+        metavar="EMAIL",
+        help="The contact's e-mail address (any case).",
+        autocompletion=contact_emails,
+    ),
 ]
 
 

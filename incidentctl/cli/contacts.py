@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from incidentctl import output, timeutil
-from incidentctl.cli.common import JsonOption, show_time, state
-from incidentctl.cli.completion import contact_emails, org_ids, role_names
+from incidentctl.cli.common import Email, JsonOption, show_time, state
+from incidentctl.cli.completion import org_ids, role_names
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.vocabulary import ROLE_HELP
 
@@ -29,15 +29,6 @@ contacts_app = typer.Typer(
     short_help="Contacts: add, list, show, change, import CSV.",
     no_args_is_help=True,
 )
-
-Email = Annotated[
-    str,
-    typer.Argument(
-        metavar="EMAIL",
-        help="The contact's e-mail address (any case).",
-        autocompletion=contact_emails,
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -234,27 +225,27 @@ def import_(
       incidentctl contacts import contacts.csv --dry-run
       incidentctl contacts list --csv | incidentctl --db copy.db contacts import -
     """
-    from incidentctl import files, interactive
+    from incidentctl import interactive
+    from incidentctl.cli.imports import read_csv, summary
     from incidentctl.services import contacts as contact_service
 
     app = state(ctx)
     store = app.session.store
-    opened, source = files.open_binary(file)
-    try:
-        stream = interactive.announcing(opened, file, "contacts (CSV)")
-        confirm = interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
-        with interactive.progress("importing contacts", source=stream, quiet=quiet) as bar:
-            result = contact_service.import_csv(
-                store,
-                app.actor,
-                app.clock.now,
-                files.CsvFile(stream, source),
-                dry_run=dry_run,
-                progress=bar,
-                confirm=interactive.pausing(bar, confirm),
-            )
-    finally:
-        files.close(opened)
+    confirm = interactive.confirmation(yes=yes, dry_run=dry_run, file=file)
+    result, source = read_csv(
+        file,
+        "contacts",
+        lambda csv_file, bar: contact_service.import_csv(
+            store,
+            app.actor,
+            app.clock.now,
+            csv_file,
+            dry_run=dry_run,
+            progress=bar,
+            confirm=interactive.pausing(bar, confirm),
+        ),
+        quiet=quiet,
+    )
     if json:
         output.emit_json(
             {
@@ -266,12 +257,8 @@ def import_(
             }
         )
         return
-    output.line(
-        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added:,} added, "
-        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
-        + (f"; {result.revoked:,} role(s) revoked by deactivation" if result.revoked else "")
-        + ("; dry run: nothing was written" if dry_run else "")
-    )
+    revoked = f"; {result.revoked:,} role(s) revoked by deactivation" if result.revoked else ""
+    output.line(summary(source, result, dry_run=dry_run, more=revoked))
 
 
 @contacts_app.command("list")

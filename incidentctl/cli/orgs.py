@@ -5,8 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from incidentctl import output
-from incidentctl.cli.common import JsonOption, state
-from incidentctl.cli.completion import org_ids
+from incidentctl.cli.common import JsonOption, OrgId, state
 from incidentctl.cli.listings import CsvOption, one_form
 
 if TYPE_CHECKING:
@@ -27,13 +26,6 @@ org_app = typer.Typer(
     short_help="Organisations: add, list, show, change.",
     no_args_is_help=True,
 )
-
-OrgId = Annotated[
-    str,
-    typer.Argument(
-        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -264,7 +256,7 @@ def import_(
       incidentctl org import customers.csv --dry-run
       incidentctl org import customers.csv
     """
-    from incidentctl import files, interactive
+    from incidentctl.cli.imports import read_csv, summary
     from incidentctl.domain import require_operator
     from incidentctl.services import orgs as org_service
 
@@ -272,20 +264,14 @@ def import_(
     store = app.session.store
     # Refuse a portal user before reading the file (or waiting for stdin).
     require_operator(app.actor, "org import")
-    opened, source = files.open_binary(file)
-    try:
-        stream = interactive.announcing(opened, file, "organisations (CSV)")
-        with interactive.progress("importing organisations", source=stream, quiet=quiet) as bar:
-            result = org_service.import_csv(
-                store,
-                app.actor,
-                app.clock.now,
-                files.CsvFile(stream, source),
-                dry_run=dry_run,
-                progress=bar,
-            )
-    finally:
-        files.close(opened)
+    result, source = read_csv(
+        file,
+        "organisations",
+        lambda csv_file, bar: org_service.import_csv(
+            store, app.actor, app.clock.now, csv_file, dry_run=dry_run, progress=bar
+        ),
+        quiet=quiet,
+    )
     if json:
         output.emit_json(
             {
@@ -296,11 +282,7 @@ def import_(
             }
         )
         return
-    output.line(
-        f"{'Checked' if dry_run else 'Imported'} {source}: {result.added:,} added, "
-        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
-        + ("; dry run: nothing was written" if dry_run else "")
-    )
+    output.line(summary(source, result, dry_run=dry_run))
 
 
 ORG_CSV_COLUMNS = (

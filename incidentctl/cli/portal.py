@@ -5,8 +5,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from incidentctl import output, timeutil
-from incidentctl.cli.common import AppState, JsonOption, clock_notice, show_time, state
-from incidentctl.cli.completion import contact_emails, org_ids
+from incidentctl.cli.common import (
+    AppState,
+    Email,
+    JsonOption,
+    OrgFilter,
+    clock_notice,
+    show_time,
+    state,
+)
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
@@ -27,17 +34,6 @@ incidents_app = typer.Typer(
     short_help="Submit and list incidents as a portal user (--as).",
     no_args_is_help=True,
 )
-
-Email = Annotated[
-    str,
-    typer.Argument(
-        metavar="EMAIL", help="The contact's e-mail address.", autocompletion=contact_emails
-    ),
-]
-OrgFilter = Annotated[
-    str | None,
-    typer.Option("--org", metavar="ID", help="Only this organisation.", autocompletion=org_ids),
-]
 
 
 def register(app: typer.Typer) -> None:

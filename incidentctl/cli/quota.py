@@ -7,7 +7,7 @@ from typer.core import TyperGroup
 
 from incidentctl import output
 from incidentctl.cli.clickapi import CompletionItem, Context
-from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
+from incidentctl.cli.common import AppState, JsonOption, OrgId, clock_notice, state
 from incidentctl.cli.completion import org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
@@ -66,13 +66,6 @@ policy_app = typer.Typer(
     short_help="The quota policy: show it, load a TOML file.",
     no_args_is_help=True,
 )
-
-OrgId = Annotated[
-    str,
-    typer.Argument(
-        metavar="ID", help="The organisation id (customer number).", autocompletion=org_ids
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:

@@ -40,22 +40,8 @@ def log(
                 require_org(conn, org, actor)
             require_portal_admin(conn, actor, "read the audit log")
         org = actor.contact.org_id
-    events = _events(store, org, contact, since, action, limit)
-    if actor.contact is None:
-        return events
-    return (shown_event(actor, event) for event in events)
-
-
-def _events(
-    store: Store,
-    org: str | None,
-    contact: str | None,
-    since: datetime | None,
-    action: str | None,
-    limit: int | None,
-) -> Iterator[Event]:
-    with store.read() as conn:
-        yield from audit.iter_events(
+    events = store.stream(
+        lambda conn: audit.iter_events(
             conn,
             org=org,
             contact=contact,
@@ -63,6 +49,10 @@ def _events(
             action=action,
             limit=limit,
         )
+    )
+    if actor.contact is None:
+        return events
+    return (shown_event(actor, event) for event in events)
 
 
 # Operator-written reasons a portal user does not see (an override's, a move's).

@@ -27,6 +27,7 @@ from incidentctl.services import roles as role_service
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import (
     ask_portal_admin,
+    listing_scope,
     require_contact,
     require_org,
     require_portal_admin,
@@ -134,8 +135,7 @@ def _apply_patch(
                 "cannot remove its own admin role or deactivate itself",
                 hint="make another contact portal admin first, or ask the operator (the vendor)",
             )
-    old, new = _fields(before), _fields(after)
-    changed = [key for key in old if old[key] != new[key]]
+    old, new = audit.changed(_fields(before), _fields(after))
     contact_store.update(conn, after)
     audit.append(
         conn,
@@ -144,8 +144,8 @@ def _apply_patch(
         action="contact.set",
         org=before.org_id,
         contact=before.email,
-        before={key: old[key] for key in changed},
-        after={key: new[key] for key in changed},
+        before=old,
+        after=new,
     )
     revoked: list[tuple[Role, datetime]] = []
     if before.active and not after.active:
@@ -580,30 +580,13 @@ def listing(
     form of :func:`incidentctl.store.contacts.listing`. A portal user lists its own
     organisation; one that is not a portal admin only itself (its organisation's portal
     admins are named by ``org show``)."""
-    only_contact = None
-    if actor.contact is not None:
-        org_id = org_id or actor.contact.org_id
-        if not actor.contact.portal_admin:
-            only_contact = actor.contact.id
-    if org_id is not None:
-        with store.read() as conn:
-            require_org(conn, org_id, actor)
+    org_id, only_contact = listing_scope(store, actor, org_id)
     pending_at = timeutil.to_iso(now) if pending else None
-    return _stream(store, form, org_id, role, pending_at, only_contact)
-
-
-def _stream(
-    store: Store,
-    form: ListingForm,
-    org_id: str | None,
-    role: Role | None,
-    pending_at: str | None,
-    contact_id: int | None,
-) -> Iterator[Any]:
-    with store.read() as conn:
-        yield from contact_store.listing(
-            conn, form, org_id=org_id, role=role, pending_at=pending_at, contact_id=contact_id
+    return store.stream(
+        lambda conn: contact_store.listing(
+            conn, form, org_id=org_id, role=role, pending_at=pending_at, contact_id=only_contact
         )
+    )
 
 
 class ContactDetail(NamedTuple):

@@ -12,6 +12,7 @@ import sqlite3
 
 from incidentctl.domain import Actor, Contact, Organisation, not_a_portal_admin
 from incidentctl.errors import NotFound
+from incidentctl.store import Store
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import orgs as org_store
 
@@ -64,6 +65,21 @@ def ask_portal_admin(conn: sqlite3.Connection, org_id: str, purpose: str = "") -
     more = len(admins) - _ADMINS_NAMED
     others = f" (or one of {more} more)" if more > 0 else ""
     return f"ask a portal admin{purpose}: {named}{others}"
+
+
+def listing_scope(store: Store, actor: Actor, org_id: str | None) -> tuple[str | None, int | None]:
+    """(organisation, contact) a listing is limited to: a portal user lists its own
+    organisation, and one that is not a portal admin only itself. A given organisation is
+    checked here, before any output (NotFound, as for one that does not exist)."""
+    contact_id = None
+    if actor.contact is not None:
+        org_id = org_id or actor.contact.org_id
+        if not actor.contact.portal_admin:
+            contact_id = actor.contact.id
+    if org_id is not None:
+        with store.read() as conn:
+            require_org(conn, org_id, actor)
+    return org_id, contact_id
 
 
 def require_portal_admin(conn: sqlite3.Connection, actor: Actor, doing: str) -> None:

@@ -181,8 +181,7 @@ def change(
 ) -> None:
     """Write a changed organisation and its ``org.set`` event (the changed fields only),
     inside the caller's transaction."""
-    old, new = _fields(before), _fields(after)
-    changed = [key for key in old if old[key] != new[key]]
+    old, new = audit.changed(_fields(before), _fields(after))
     org_store.update(conn, after)
     audit.append(
         conn,
@@ -190,8 +189,8 @@ def change(
         actor=actor.name,
         action="org.set",
         org=before.id,
-        before={key: old[key] for key in changed},
-        after={key: new[key] for key in changed},
+        before=old,
+        after=new,
         reason=reason,
     )
 

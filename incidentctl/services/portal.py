@@ -20,6 +20,7 @@ from incidentctl.permissions import (
 )
 from incidentctl.services.lookups import (
     ask_portal_admin,
+    listing_scope,
     require_contact,
     require_org,
     require_portal_admin,
@@ -199,22 +200,9 @@ def pending(
     """``pending``: role changes not yet in effect, soonest first; a portal user sees its own
     organisation's (a portal user who is not a portal admin only its own). The organisation is
     checked here, before any output; the rows stream afterwards."""
-    contact_id = None
-    if actor.contact is not None:
-        org_id = org_id or actor.contact.org_id
-        if not actor.contact.portal_admin:
-            contact_id = actor.contact.id
-    if org_id is not None:
-        with store.read() as conn:
-            require_org(conn, org_id, actor)
-    return _pending_rows(store, timeutil.to_iso(now), org_id, contact_id)
-
-
-def _pending_rows(
-    store: Store, now: str, org_id: str | None, contact_id: int | None
-) -> Iterator[tuple[str, str, str, str, str, str]]:
-    with store.read() as conn:
-        yield from role_store.pending(conn, now, org_id, contact_id)
+    org_id, contact_id = listing_scope(store, actor, org_id)
+    at = timeutil.to_iso(now)
+    return store.stream(lambda conn: role_store.pending(conn, at, org_id, contact_id))
 
 
 class Readiness(NamedTuple):

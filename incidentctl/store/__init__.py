@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from incidentctl import migrations
 from incidentctl.domain import Settings
@@ -38,6 +39,9 @@ def busy_timeout() -> float:
     except ValueError:
         value = DEFAULT_BUSY_TIMEOUT
     return max(value, 0.0)
+
+
+Row = TypeVar("Row")
 
 
 class Store:
@@ -172,6 +176,13 @@ class Store:
             # the garbage collector, possibly after the store was closed: nothing to end then.
             if not self._closed and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+
+    def stream(self, query: Callable[[sqlite3.Connection], Iterable[Row]]) -> Iterator[Row]:
+        """The rows of ``query``, read inside one snapshot that starts when the first row is
+        asked for and ends after the last: a listing is checked first (its errors come
+        before any output), then streamed without holding its rows in memory."""
+        with self.read() as conn:
+            yield from query(conn)
 
     @property
     def settings(self) -> Settings:

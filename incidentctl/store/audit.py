@@ -32,6 +32,13 @@ def encode(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The before and after of an event that changes ``old`` into ``new``: only the values
+    that differ."""
+    keys = [key for key in old if old[key] != new[key]]
+    return {key: old[key] for key in keys}, {key: new[key] for key in keys}
+
+
 def append(
     conn: sqlite3.Connection,
     *,
@@ -89,7 +96,3 @@ def iter_events(
         # Chronological: with a simulated or pinned clock, write order can differ.
         sql += " ORDER BY at, id"
     return (Event(*row) for row in conn.execute(sql, params))
-
-
-def count(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])

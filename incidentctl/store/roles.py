@@ -57,22 +57,6 @@ def latest(conn: sqlite3.Connection, contact_id: int, role: Role) -> RoleChange 
     return None if row is None else _change(row)
 
 
-def insert(conn: sqlite3.Connection, change: RoleChange) -> None:
-    conn.execute(
-        "INSERT INTO role_changes (contact_id, role, action, requested_at, effective_at, actor, "
-        "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            change.contact_id,
-            change.role.value,
-            change.action,
-            timeutil.to_iso(change.requested_at),
-            timeutil.to_iso(change.effective_at),
-            change.actor,
-            change.reason,
-        ),
-    )
-
-
 def holders(conn: sqlite3.Connection, org_id: str, role: Role) -> list[tuple[int, str]]:
     """(id, e-mail) of the organisation's contacts who hold ``role`` as last granted."""
     rows = conn.execute(
