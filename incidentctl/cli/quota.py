@@ -80,7 +80,8 @@ def quota(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
     'quota' (or 'quota list') shows every organisation you may see, 'quota ID' (short
     for 'quota show ID') one organisation, and 'quota explain ID' how its maximum was
     derived (size band, sector, override). Used and remaining are live; the published
-    figure is what customers see since the last nightly recount.
+    figure is what customers see since the last nightly recount. An organisation whose id
+    is the name of a command (show, explain, list) is shown with 'quota show ID'.
 
     Examples:
 
@@ -88,7 +89,7 @@ def quota(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
       incidentctl quota
       incidentctl quota 1001
       incidentctl quota explain 1001
-      incidentctl quota show explain
+      incidentctl quota list --csv > quota.csv
     """
     if ctx.invoked_subcommand is None:
         _list(state(ctx), csv, json)
@@ -142,7 +143,10 @@ def show(
 
 @quota_app.command("explain")
 def explain(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
-    """Show how an organisation's maximum was derived: size band, sector, override.
+    """Show how an organisation's maximum was derived.
+
+    The size band (employees -> maximum), whether the bands of its sector apply
+    (comparable customers), and the operator's override with its reason.
 
     Examples:
 
@@ -155,7 +159,9 @@ def explain(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None
 
 @quota_app.command("list")
 def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) -> None:
-    """Show the quota of every organisation you may see ('quota' alone does the same).
+    """Show the quota of every organisation you may see.
+
+    'quota' alone does the same.
 
     Examples:
 
