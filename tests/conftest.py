@@ -209,7 +209,8 @@ def give_role(path: Path, email: str, role: str, *, reason: str = "test setup") 
     (one write transaction, audited), never around them.
     """
     from incidentctl import timeutil
-    from incidentctl.domain import Actor, Role
+    from incidentctl.domain import Actor
+    from incidentctl.roles import defined
     from incidentctl.services import roles as role_service
     from incidentctl.store import Store
 
@@ -222,7 +223,7 @@ def give_role(path: Path, email: str, role: str, *, reason: str = "test setup") 
                 timeutil.system_now(),
                 store.settings,
                 action="grant",
-                role=Role(role),
+                role=defined().named(role),
                 emails=[email],
                 reason=reason,
             )

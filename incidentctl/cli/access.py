@@ -94,8 +94,10 @@ def check(
             {
                 "email": access.contact.email,
                 "at": timeutil.to_iso(access.at),
-                "submit": _permission_document(access.submit),
-                "view_all": _permission_document(access.view_all),
+                **{
+                    permission.key: _permission_document(decided)
+                    for permission, decided in access.permissions.items()
+                },
                 "advice": access.advice,
             }
         )
@@ -108,8 +110,10 @@ def check(
         )
         output.fields(
             [
-                ("Submit incidents", f"{access.submit.status}: {access.submit.reason}"),
-                ("View all incidents", f"{access.view_all.status}: {access.view_all.reason}"),
+                *(
+                    (permission.does.capitalize(), f"{decided.status}: {decided.reason}")
+                    for permission, decided in access.permissions.items()
+                ),
                 *([("What to do", access.advice)] if access.advice else []),
             ]
         )
@@ -131,8 +135,8 @@ def pending(
     \b
       incidentctl pending --org 1001
     """
-    from incidentctl.domain import Role
     from incidentctl.pager import paging
+    from incidentctl.roles import defined
     from incidentctl.services import access as access_service
 
     one_form(csv, json)
@@ -154,7 +158,7 @@ def pending(
                     [
                         email,
                         org_id,
-                        Role(role).label,
+                        defined().named(role).label,
                         action,
                         local(requested),
                         local(effective),
@@ -354,10 +358,10 @@ def _readiness_csv(report: "access_service.Readiness") -> None:
 
 
 def _readiness_text(app: AppState, report: "access_service.Readiness") -> None:
-    from incidentctl.domain import Role
+    from incidentctl.roles import defined
 
     when = show_time(app, report.enforcement_date)
-    submitter = Role.SUBMITTER.label
+    submitter = defined().quota_role.label
     if report.before_enforcement:
         output.line(f"From {when} only contacts with the {submitter} role may submit incidents.")
     else:

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _items(changes: "list[Change]") -> list[dict[str, str]]:
-    return [{"email": c.email, "role": c.role.value, "org": c.org} for c in changes]
+    return [{"email": c.email, "role": c.role.name, "org": c.org} for c in changes]
 
 
 def apply(

@@ -181,7 +181,7 @@ def set_(
                 **contact_document(after),
                 "changed": before != after,
                 "revoked": [
-                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
+                    {"role": role.name, "effective_at": timeutil.to_iso(effective_at)}
                     for role, effective_at in revoked
                 ],
             }
@@ -311,10 +311,10 @@ def list_(
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
     from incidentctl import interactive
-    from incidentctl.domain import parse_role
+    from incidentctl.documents import CONTACT_LISTING_KEYS
     from incidentctl.pager import paging
+    from incidentctl.roles import parse_role
     from incidentctl.services import contacts as contact_service
-    from incidentctl.store.contacts import LISTING_COLUMNS
 
     one_form(csv, json)
     app = state(ctx)
@@ -328,7 +328,7 @@ def list_(
         if json:
             output.stream_json_texts(rows)
         elif csv:
-            output.write_csv(LISTING_COLUMNS, rows)
+            output.write_csv(CONTACT_LISTING_KEYS, rows)
         else:
             output.table(
                 ["E-mail", "Org", "Name", "Active", "Portal admin", "Expert until", "Roles"],
@@ -366,12 +366,12 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
                 "expert": detail.expert_today,
                 "roles": None
                 if changes is None
-                else [role.value for role, change in changes.items() if change.action == "grant"],
+                else [role.name for role, change in changes.items() if change.action == "grant"],
                 "role_changes": None
                 if changes is None
                 else [
                     {
-                        "role": role.value,
+                        "role": role.name,
                         "action": change.action,
                         "requested_at": timeutil.to_iso(change.requested_at),
                         "effective_at": timeutil.to_iso(change.effective_at),
@@ -442,7 +442,7 @@ def move(
                 "from_org": before.org_id,
                 "moved": before != after,
                 "revoked": [
-                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
+                    {"role": role.name, "effective_at": timeutil.to_iso(effective_at)}
                     for role, effective_at in moved.revoked
                 ],
             }

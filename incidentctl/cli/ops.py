@@ -234,10 +234,10 @@ def log(
 
 
 def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
-    from incidentctl.domain import Role
+    from incidentctl.roles import defined
 
     local = timeutil.LocalTimes(tz)
-    labels = {role.value: role.label for role in Role}
+    labels = {role.name: role.label for role in defined()}
     changes: dict[tuple[str | None, str | None], str] = {}
 
     def change(before: str | None, after: str | None) -> str:

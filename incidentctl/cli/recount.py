@@ -52,7 +52,7 @@ def recount(
       incidentctl recount --force
     """
     from incidentctl import interactive
-    from incidentctl.domain import Role
+    from incidentctl.roles import defined
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
@@ -95,7 +95,7 @@ def recount(
         output.line(f"Experts whose certification lapsed {since} ({len(report.lapsed_experts)}):")
         for expert in report.lapsed_experts[:_SHOWN]:
             counts = (
-                f" (holds {Role.SUBMITTER.label}: now counts toward the quota)"
+                f" (holds {defined().quota_role.label}: now counts toward the quota)"
                 if expert.submitter
                 else ""
             )
