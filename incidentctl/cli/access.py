@@ -1,17 +1,16 @@
 """``check``, ``pending``, ``login``, ``incidents submit|list``, ``readiness``."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, show_time, state
 from incidentctl.cli.completion import contact_emails, org_ids
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
 if TYPE_CHECKING:
-    from incidentctl.access import Permission
     from incidentctl.services import access as access_service
 
 incidents_app = typer.Typer(
@@ -48,17 +47,6 @@ def register(app: typer.Typer) -> None:
     app.command("readiness")(readiness)
 
 
-def _permission_document(permission: "Permission") -> dict[str, Any]:
-    return {
-        "status": permission.status,
-        "allowed": permission.allowed,
-        "effective_at": timeutil.to_iso(permission.effective_at)
-        if permission.effective_at
-        else None,
-        "reason": permission.reason,
-    }
-
-
 def check(
     ctx: typer.Context,
     email: Email,
@@ -90,17 +78,7 @@ def check(
     moment = timeutil.parse_time(at, now=now, tz=store.settings.timezone) if at is not None else now
     access = access_service.check(store, app.actor, email, moment)
     if json:
-        output.emit_json(
-            {
-                "email": access.contact.email,
-                "at": timeutil.to_iso(access.at),
-                **{
-                    permission.key: _permission_document(decided)
-                    for permission, decided in access.permissions.items()
-                },
-                "advice": access.advice,
-            }
-        )
+        output.emit_json(documents.check(access))
     else:
         clock_notice(app)
         contact = access.contact
@@ -119,10 +97,6 @@ def check(
         )
     if not access.submit.allowed:
         raise typer.Exit(NOT_AUTHORIZED)
-
-
-PENDING_COLUMNS = ("email", "org", "role", "action", "requested_at", "effective_at")
-"""The columns of ``pending --csv`` (docs/json.md, "CSV"): the keys of ``pending --json``."""
 
 
 def pending(
@@ -147,9 +121,9 @@ def pending(
         clock_notice(app)
     with paging():
         if json:
-            output.stream_json_array(dict(zip(PENDING_COLUMNS, row, strict=True)) for row in rows)
+            output.stream_json_array(documents.pending(rows))
         elif csv:
-            output.write_csv(PENDING_COLUMNS, output.csv_rows(rows))
+            output.write_csv(documents.PENDING_KEYS, output.csv_rows(rows))
         else:
             local = timeutil.LocalTimes(app.store().settings.timezone)
             output.table(
@@ -186,7 +160,7 @@ def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     now = app.clock.now
     contact = access_service.login(app.store(), app.actor, now, email)
     if json:
-        output.emit_json({"email": contact.email, "at": timeutil.to_iso(now)})
+        output.emit_json(documents.login(contact, now))
         return
     clock_notice(app)
     output.line(f"{contact.email} logged in at {show_time(app, now)}")
@@ -214,21 +188,10 @@ def incidents_submit(
     app = state(ctx)
     submitted = access_service.submit(app.store(), app.actor, app.clock.now, subject, body)
     if json:
-        output.emit_json(
-            {
-                "id": submitted.id,
-                "email": submitted.contact.email,
-                "org": submitted.contact.org_id,
-                "submitted_at": timeutil.to_iso(submitted.at),
-            }
-        )
+        output.emit_json(documents.incident_submitted(submitted))
         return
     clock_notice(app)
     output.line(f"Submitted incident {submitted.id} as {submitted.contact.email}")
-
-
-INCIDENT_COLUMNS = ("id", "submitted_at", "org", "email", "subject", "body")
-"""The columns of ``incidents list --csv`` (docs/json.md, "CSV"): the keys of its JSON."""
 
 
 @incidents_app.command("list")
@@ -254,15 +217,9 @@ def incidents_list(
         clock_notice(app)
     with paging():
         if json:
-            # No value is null, never "" (docs/json.md): an incident submitted without a body.
-            output.emit_json(
-                [
-                    {**dict(zip(INCIDENT_COLUMNS, row, strict=True)), "body": row[5] or None}
-                    for row in listing.rows
-                ]
-            )
+            output.emit_json(documents.incidents(listing.rows))
         elif csv:
-            output.write_csv(INCIDENT_COLUMNS, output.csv_rows(listing.rows))
+            output.write_csv(documents.INCIDENT_KEYS, output.csv_rows(listing.rows))
         else:
             _incident_table(app, listing)
 
@@ -280,10 +237,6 @@ def _incident_table(app: AppState, listing: "access_service.IncidentList") -> No
         title=titles[listing.scope],
         empty="No incidents.",
     )
-
-
-READINESS_COLUMNS = ("finding", "org", "name", "email", "last_submitted")
-"""The columns of ``readiness --csv`` (docs/json.md, "CSV"): one row per finding."""
 
 
 def readiness(
@@ -314,47 +267,12 @@ def readiness(
         clock_notice(app)
     with paging():
         if json:
-            _readiness_json(report)
+            output.emit_json(documents.readiness(report))
         elif csv:
-            _readiness_csv(report)
+            rows = documents.readiness_csv_rows(report)
+            output.write_csv(documents.READINESS_COLUMNS, output.csv_rows(rows))
         else:
             _readiness_text(app, report)
-
-
-def _readiness_json(report: "access_service.Readiness") -> None:
-    output.emit_json(
-        {
-            "enforcement_date": timeutil.to_iso(report.enforcement_date),
-            "before_enforcement": report.before_enforcement,
-            "days": report.days,
-            "organisations_without_submitter": [
-                {"org": org_id, "name": name}
-                for org_id, name in report.organisations_without_submitter
-            ],
-            "contacts_without_role": [
-                {"email": email, "org": org_id, "last_submitted": last}
-                for email, org_id, last in report.contacts_without_role
-            ],
-        }
-    )
-
-
-def _readiness_csv(report: "access_service.Readiness") -> None:
-    output.write_csv(
-        READINESS_COLUMNS,
-        output.csv_rows(
-            [
-                *(
-                    ("no_submitter", org_id, name, None, None)
-                    for org_id, name in report.organisations_without_submitter
-                ),
-                *(
-                    ("no_role", org_id, None, email, last)
-                    for email, org_id, last in report.contacts_without_role
-                ),
-            ]
-        ),
-    )
 
 
 def _readiness_text(app: AppState, report: "access_service.Readiness") -> None:

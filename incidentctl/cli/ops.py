@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
 from incidentctl.cli.completion import contact_emails, org_ids
 from incidentctl.cli.listings import CsvOption, one_form
@@ -89,7 +89,7 @@ def init(
             f"(mv {shlex.quote(str(app.path))} demo.db) and run incidentctl init again"
         )
     if json:
-        output.emit_json({"path": str(app.path), "created": created, "demo_added": demo_added})
+        output.emit_json(documents.init(app.path, created, demo_added))
         return
     output.line(f"{'Created' if created else 'Using'} the store at {app.path}")
     if demo:
@@ -98,20 +98,6 @@ def init(
 
 LOG_TERMINAL_LIMIT = 50
 """In a terminal, ``log`` without --limit or --all shows this many of the latest events."""
-
-LOG_CSV_COLUMNS = (
-    "id",
-    "at",
-    "actor",
-    "action",
-    "org",
-    "contact",
-    "role",
-    "reason",
-    "before",
-    "after",
-)
-"""The columns of ``log --csv`` (docs/json.md, "CSV")."""
 
 
 def log(
@@ -190,40 +176,10 @@ def log(
     with paging(), interactive.listing_progress("listing events", "events") as bar:
         events = interactive.counted(events, bar)
         if json:
-            output.stream_json_array(
-                {
-                    "id": e.id,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "org": e.org,
-                    "contact": e.contact,
-                    "role": e.role,
-                    "reason": e.reason,
-                    "before": _decoded(e.before),
-                    "after": _decoded(e.after),
-                }
-                for e in events
-            )
+            output.stream_json_array(documents.events(events))
         elif csv:
-            output.write_csv(
-                LOG_CSV_COLUMNS,
-                output.csv_rows(
-                    (
-                        e.id,
-                        e.at,
-                        e.actor,
-                        e.action,
-                        e.org,
-                        e.contact,
-                        e.role,
-                        e.reason,
-                        e.before,
-                        e.after,
-                    )
-                    for e in events
-                ),
-            )
+            rows = documents.event_csv_rows(events)
+            output.write_csv(documents.LOG_CSV_COLUMNS, output.csv_rows(rows))
         else:
             _log_table(events, tz)
             if more:
@@ -270,18 +226,10 @@ def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
     )
 
 
-def _decoded(text: str | None) -> object:
-    if text is None:
-        return None
-    import json
-
-    return json.loads(text)
-
-
 def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTimes") -> str:
     """``key: old -> new`` for each changed value (``key=value`` for a new record), times
     in the store's timezone like every other time people see."""
-    old, new = _decoded(before), _decoded(after)
+    old, new = documents.stored_json(before), documents.stored_json(after)
 
     def shown(value: object) -> str:
         if timeutil.is_stored_time(value):
@@ -311,9 +259,7 @@ def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
     views = ops.settings(app.store(), app.actor)
     clock = app.store().settings.simulated_clock
     if json:
-        document: dict[str, object] = {view.key: view.value for view in views}
-        document["clock"] = clock
-        output.emit_json(document)
+        output.emit_json(documents.settings(views, clock))
         return
     tz = app.store().settings.timezone
     output.table(
@@ -360,7 +306,7 @@ def settings_set(
     app = state(ctx)
     before, after = ops.set_setting(app.store(), app.actor, app.clock.now, key, value)
     if json:
-        output.emit_json({"key": key.strip().lower(), "before": before, "after": after})
+        output.emit_json(documents.setting_changed(key, before, after))
         return
     # Shown in the timezone in force after the change (a new timezone shows itself).
     tz = app.store().settings.timezone
@@ -392,12 +338,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     checks = ops.doctor(app.path, explicit=app.db is not None)
     healthy = all(check.ok for check in checks)
     if json:
-        output.emit_json(
-            {
-                "healthy": healthy,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
-            }
-        )
+        output.emit_json(documents.doctor(checks))
     else:
         for check in checks:
             output.line(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
@@ -435,9 +376,7 @@ def where(ctx: typer.Context, json: JsonOption = False) -> None:
         source = SOURCE_DEFAULT
     location = ops.where(app.path, source)
     if json:
-        output.emit_json(
-            {"path": str(location.path), "source": location.source, "exists": location.exists}
-        )
+        output.emit_json(documents.where(location))
         return
     how = {
         SOURCE_OPTION: "--db",
@@ -468,6 +407,6 @@ def backup(
     app = state(ctx)
     result = ops.backup(app.store(), app.actor, dest)
     if json:
-        output.emit_json({"path": str(result.path), "bytes": result.bytes, "pages": result.pages})
+        output.emit_json(documents.backup(result))
         return
     output.line(f"Backed up {app.path} to {result.path} ({result.bytes} bytes)")

@@ -4,11 +4,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from incidentctl import output
+from incidentctl import documents, output
 from incidentctl.cli.common import JsonOption, clock_notice, state
 from incidentctl.cli.completion import quota_words
 from incidentctl.cli.listings import CsvOption, one_form
-from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
 from incidentctl.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -81,10 +80,11 @@ def quota(
     if args:
         status = quota_service.status(store, app.actor, app.clock.now, args[0])
         if json:
-            output.emit_json(quota_document(status))
+            output.emit_json(documents.quota(status))
             return
         if csv:
-            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows([quota_csv_row(status)]))
+            row = documents.quota_csv_row(status)
+            output.write_csv(documents.QUOTA_CSV_COLUMNS, output.csv_rows([row]))
             return
         clock_notice(app)
         published = status.published
@@ -113,9 +113,10 @@ def quota(
         clock_notice(app)
     with paging():
         if json:
-            output.emit_json([quota_document(s) for s in statuses])
+            output.emit_json([documents.quota(s) for s in statuses])
         elif csv:
-            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows(quota_csv_row(s) for s in statuses))
+            rows = (documents.quota_csv_row(s) for s in statuses)
+            output.write_csv(documents.QUOTA_CSV_COLUMNS, output.csv_rows(rows))
         else:
             output.table(
                 ["Org", "Maximum", "Used", "Remaining", "Experts", "Over quota", "Published"],
@@ -150,25 +151,7 @@ def _explain(app: Any, org_id: str, json: bool) -> None:
         else f"{band.from_employees}-{until - 1} employees"
     )
     if json:
-        output.emit_json(
-            {
-                "org": org.id,
-                "employees": org.employees,
-                "sector": org.sector,
-                "maximum": derivation.maximum,
-                "source": derivation.source,
-                "policy_sector": derivation.sector,
-                "policy_maximum": derivation.policy_maximum,
-                "band": {
-                    "from_employees": band.from_employees,
-                    "until_employees": until,
-                    "maximum": band.maximum,
-                },
-                "override": None
-                if derivation.override is None
-                else {"maximum": derivation.override, "reason": derivation.override_reason},
-            }
-        )
+        output.emit_json(documents.quota_explained(org, derivation))
         return
     if derivation.sector:
         bands = f"the bands of sector {derivation.sector!r} (comparable customers)"
@@ -210,7 +193,7 @@ def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
     app = state(ctx)
     policy, is_default = quota_service.show_policy(app.store(), app.actor)
     if json:
-        output.emit_json({"default": is_default, "policy": quota_policy.to_document(policy)})
+        output.emit_json(documents.policy_shown(policy, is_default))
         return
     if is_default:
         output.line("# the built-in default policy (docs/roles-and-quota.md)")
@@ -245,7 +228,6 @@ def policy_load(
       incidentctl policy load policy.toml --dry-run
     """
     from incidentctl import files, interactive
-    from incidentctl import policy as quota_policy
     from incidentctl.domain import require_operator
     from incidentctl.services import quota as quota_service
 
@@ -265,18 +247,7 @@ def policy_load(
     )
     policy, maxima = loaded
     if json:
-        output.emit_json(
-            {
-                "loaded": source,
-                "dry_run": dry_run,
-                "policy": quota_policy.to_document(policy),
-                "maxima": {
-                    "lower": maxima.lower,
-                    "higher": maxima.higher,
-                    "over_quota": maxima.over_quota,
-                },
-            }
-        )
+        output.emit_json(documents.policy_loaded(source, dry_run, policy, maxima))
         return
     output.line(
         f"{'Checked' if dry_run else 'Loaded'} the quota policy from {source}: "

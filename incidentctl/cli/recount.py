@@ -51,7 +51,7 @@ def recount(
       incidentctl recount --json >> recount.jsonl
       incidentctl recount --force
     """
-    from incidentctl import interactive
+    from incidentctl import documents, interactive
     from incidentctl.roles import defined
     from incidentctl.services import recount as recount_service
 
@@ -68,7 +68,7 @@ def recount(
             "nothing; check that --db names the store you use ('incidentctl where')"
         )
     if json:
-        output.emit_json(report.document())
+        output.emit_json(documents.recount(report))
         return
     if quiet and not report.needs_attention:
         return

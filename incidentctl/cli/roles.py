@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
 from incidentctl.cli.completion import contact_emails, role_names
 from incidentctl.errors import InvalidInput
@@ -181,7 +181,7 @@ def _run(
             confirm=interactive.pausing(bar, confirm),
         )
     if json:
-        _json(outcome)
+        output.emit_streamed(*documents.batch(outcome))
     else:
         _human(app, outcome, quiet=quiet, verbose=verbose)
     if outcome.refusal is not None:
@@ -257,34 +257,3 @@ def summary_line(outcome: "BatchOutcome") -> str:
         f"{summary[key]:,} {key}" for key in ("granted", "revoked", "unchanged", "refused")
     )
     return f"{counts}; done"
-
-
-def _json(outcome: "BatchOutcome") -> None:
-    """The batch document, written by hand so that a million results stream from SQLite:
-    indented in a terminal, one line otherwise, like every document (docs/json.md)."""
-    import json
-
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    write = sys.stdout.write
-    indented = output.is_terminal()
-    newline, indent = ("\n", "  ") if indented else ("", "")
-    fields = {
-        "applied": outcome.applied,
-        "dry_run": outcome.dry_run,
-        "action": outcome.action,
-        "role": outcome.role.name,
-    }
-    space = " " if not indented else ""
-    write(
-        "{"
-        + newline
-        + "".join(f"{indent}{encode(k)}: {encode(v)},{newline or space}" for k, v in fields.items())
-        + f'{indent}"results": '
-    )
-    output.stream_json_texts(
-        outcome.results.documents(),
-        level=1,
-        end="," + (newline or space),
-        indented=indented,
-    )
-    write(f'{indent}"summary": {encode(outcome.summary)}{newline}}}\n')

@@ -17,7 +17,14 @@ from typing import NamedTuple, NoReturn
 from incidentctl import applyfile
 from incidentctl.applyfile import OrgSection, Problem
 from incidentctl.domain import Action, Actor
-from incidentctl.errors import QUOTA_EXCEEDED, Declined, NotFound, Refused, StoreChanged
+from incidentctl.errors import (
+    INVALID_INPUT,
+    QUOTA_EXCEEDED,
+    Declined,
+    NotFound,
+    Refused,
+    StoreChanged,
+)
 from incidentctl.roles import Role, defined
 from incidentctl.services import roles as role_service
 from incidentctl.services.lookups import require_org, require_portal_admin
@@ -177,7 +184,9 @@ def _plan(
             for entry, row in zip(entries, checked, strict=True):
                 if row.status == "refused":
                     message = f"{entry.email}: {row.reason}"
-                    problems.append(Problem(entry.line, entry.path, message, row.cause or 0))
+                    problems.append(
+                        Problem(entry.line, entry.path, message, row.cause or INVALID_INPUT)
+                    )
                     continue
                 desired.add(row.email)
                 if row.status == "unchanged":

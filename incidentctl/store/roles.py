@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from incidentctl import timeutil
+from incidentctl.documents import RESULT_KEYS
 from incidentctl.domain import RoleChange
 from incidentctl.errors import INVALID_INPUT, NOT_FOUND
 from incidentctl.roles import Role, defined
@@ -456,16 +457,23 @@ def iter_plan(
     return (row for row in conn.execute(f"SELECT {_PLAN_ROW} FROM temp.plan{where} ORDER BY pos"))
 
 
+# The values of each key of :data:`incidentctl.documents.RESULT_KEYS`, in its order.
+_RESULT_VALUES = (
+    "coalesce(email, given)",
+    ":role",
+    "status",
+    "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END",
+    "iif(status = 'refused', reason || ' (' || origin || ' ' || line || ')', reason)",
+)
+_RESULT_JSON = "json_object({})".format(
+    ", ".join(f"'{key}', {value}" for key, value in zip(RESULT_KEYS, _RESULT_VALUES, strict=True))
+)
+
+
 def iter_plan_json(conn: sqlite3.Connection, batch: int, role: Role) -> Iterator[str]:
     """The rows of the plan of batch ``batch`` as JSON objects, made by SQLite: the
-    ``results`` of the grant and revoke document (:data:`incidentctl.documents.RESULT_KEYS`;
-    a refusal names its argument or line)."""
+    ``results`` of the grant and revoke document, with the keys of
+    :data:`incidentctl.documents.RESULT_KEYS` (a refusal names its argument or line)."""
     _require_batch(conn, batch)
-    rows = conn.execute(
-        "SELECT json_object('email', coalesce(email, given), 'role', ?, 'status', status, "
-        "'effective_at', CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, "
-        "'reason', iif(status = 'refused', reason || ' (' || origin || ' ' || line || ')', "
-        "reason)) FROM temp.plan ORDER BY pos",
-        (role.name,),
-    )
+    rows = conn.execute(f"SELECT {_RESULT_JSON} FROM temp.plan ORDER BY pos", {"role": role.name})
     return (text for (text,) in rows)
