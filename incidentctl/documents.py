@@ -225,14 +225,7 @@ ORG_CSV_COLUMNS = (
     "contacts",
     "active_contacts",
     "portal_admins",
-    "maximum",
-    "used",
-    "remaining",
-    "experts",
-    "over_quota",
-    "published_business_date",
-    "published_maximum",
-    "published_used",
+    *QUOTA_CSV_COLUMNS[1:],
 )
 """The columns of ``org list --csv``: the keys of ``org list --json`` with its ``quota``
 object flattened."""
