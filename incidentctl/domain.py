@@ -195,7 +195,9 @@ class Contact(NamedTuple):
     expert_until: date | None
 
     def is_expert(self, today: date) -> bool:
-        """A certified expert on ``today``: the certificate's last day counts (SPEC §2)."""
+        """A certified expert on ``today``: the certificate's last day counts
+        (docs/concepts.md). The queries that count experts use its SQL twin,
+        :func:`incidentctl.store.rules.expert_sql` (held to this by tests/test_rules_sql.py)."""
         return self.expert_until is not None and today <= self.expert_until
 
 
@@ -218,7 +220,8 @@ class RoleChange(NamedTuple):
 def effective_at(now: datetime, delay: timedelta, previous: RoleChange | None) -> datetime:
     """When a change made ``now`` takes effect: after the propagation delay, and never
     before the previous change of the same contact and role (changes keep their order even
-    when the delay setting was shortened between them)."""
+    when the delay setting was shortened between them). Batches compute it in SQL, with
+    :func:`incidentctl.store.rules.effective_at_sql` (held to this by tests/test_rules_sql.py)."""
     moment = now + delay
     if previous is not None and previous.effective_at > moment:
         return previous.effective_at

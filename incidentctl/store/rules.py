@@ -1,8 +1,9 @@
 """Rules of the domain written as SQL, for the queries that apply them to many rows at once.
 
-Each expression here has a Python twin, and a property test holds the two together: change
-one and the test shows where the other differs (docs/concepts.md, "Choices where the contract
-is silent", lists where each rule lives).
+Each expression here has a Python twin, and a property test (``tests/test_rules_sql.py``)
+holds the two together: change one and the test shows where the other differs. Each is
+written once and used by every query that needs it (docs/architecture.md says where each
+rule lives).
 """
 
 from __future__ import annotations
