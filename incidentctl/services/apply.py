@@ -131,8 +131,8 @@ def _run(
             )
         progress.step("writing")
         for role in defined():
-            revokes = [c.email for c in plan.revoke if c.role is role]
-            grants = [c.email for c in plan.grant if c.role is role]
+            revokes = [c.email for c in plan.revoke if c.role == role]
+            grants = [c.email for c in plan.grant if c.role == role]
             steps: tuple[tuple[Action, list[str]], ...] = (("revoke", revokes), ("grant", grants))
             for action, emails in steps:
                 if not emails:
