@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from incidentctl import files
-from incidentctl.domain import Role, is_valid_email, parse_role
-from incidentctl.errors import INVALID_INPUT, InvalidInput
+from incidentctl.domain import is_valid_email
+from incidentctl.errors import INVALID_INPUT
 from incidentctl.files import KeyPath, key_path
+from incidentctl.roles import Role, defined, either
 
 
 class Entry(NamedTuple):
@@ -108,13 +109,11 @@ def _roles(section: OrgSection, roles: dict[str, Any], where: Locations) -> list
     for role_key, emails in roles.items():
         path = (*section.path, role_key)
         line = where.line(path)
-        try:
-            role = parse_role(role_key)
-        except InvalidInput:
+        role = defined().find(role_key)
+        if role is None:
+            names = either(list(defined().names))
             problems.append(
-                Problem(
-                    line, path, f"unknown role {role_key!r} (submitter or manager)", INVALID_INPUT
-                )
+                Problem(line, path, f"unknown role {role_key!r} ({names})", INVALID_INPUT)
             )
             continue
         if role in role_keys:
@@ -122,7 +121,7 @@ def _roles(section: OrgSection, roles: dict[str, Any], where: Locations) -> list
                 Problem(
                     line,
                     path,
-                    f"role {role.value} is listed twice ({_first(role_keys[role], where)})",
+                    f"role {role.name} is listed twice ({_first(role_keys[role], where)})",
                     INVALID_INPUT,
                 )
             )
@@ -148,7 +147,7 @@ def _roles(section: OrgSection, roles: dict[str, Any], where: Locations) -> list
                     )
                 )
                 continue
-            key = f"{role.value}:{entry.email.lower()}"
+            key = f"{role.name}:{entry.email.lower()}"
             duplicate = seen.get(key)
             if duplicate is not None:
                 problems.append(

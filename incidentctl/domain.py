@@ -1,5 +1,5 @@
-"""The domain's words and pure rules (docs/concepts.md, "The rules"): roles, contacts,
-settings, who may do what.
+"""The domain's words and pure rules (docs/concepts.md, "The rules"): contacts, organisations,
+settings, who may do what; the roles themselves are defined in :mod:`incidentctl.roles`.
 
 No I/O here: functions take what they need, ``now`` included, and return values.
 
@@ -12,52 +12,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidentctl import timeutil
 from incidentctl.errors import InvalidInput, NotAuthorized
-from incidentctl.vocabulary import ROLE_HELP, SETTING_HELP
-
-
-class Role(StrEnum):
-    """The two incident roles of the portal."""
-
-    SUBMITTER = "submitter"
-    MANAGER = "manager"
-
-    @property
-    def dutch(self) -> str:
-        """The portal's own name for the role."""
-        return _DUTCH[self]
-
-    @property
-    def label(self) -> str:
-        """``submitter (Incidentenbeheer)``: how people see a role."""
-        return f"{self.value} ({self.dutch})"
-
-
-_DUTCH = {Role.SUBMITTER: "Incidentenbeheer", Role.MANAGER: "Incidentmanagement"}
-
-# The portal and its documentation spell each Dutch name two ways.
-_ROLE_NAMES = {
-    "submitter": Role.SUBMITTER,
-    "incidentenbeheer": Role.SUBMITTER,
-    "incidentbeheer": Role.SUBMITTER,
-    "manager": Role.MANAGER,
-    "incidentmanagement": Role.MANAGER,
-    "incidentenmanagement": Role.MANAGER,
-}
-
-
-def parse_role(text: str) -> Role:
-    """A role by its name or a Dutch alias, in any case."""
-    role = _ROLE_NAMES.get(text.strip().lower())
-    if role is None:
-        raise InvalidInput(f"unknown role {text!r}", hint=f"a role is {ROLE_HELP}")
-    return role
-
+from incidentctl.roles import Role
+from incidentctl.vocabulary import SETTING_HELP
 
 # A practical subset of RFC 5321/5322 that real organisations use: dot-atom local part,
 # a domain of LDH labels with a dot. Internationalised addresses are not accepted.
@@ -235,7 +196,9 @@ class Contact(NamedTuple):
     expert_until: date | None
 
     def is_expert(self, today: date) -> bool:
-        """A certified expert on ``today``: the certificate's last day counts (docs/concepts.md)."""
+        """A certified expert on ``today``: the certificate's last day counts
+        (docs/concepts.md). The queries that count experts use its SQL twin,
+        :func:`incidentctl.store.rules.expert_sql` (held to this by tests/test_rules_sql.py)."""
         return self.expert_until is not None and today <= self.expert_until
 
 
@@ -258,7 +221,8 @@ class RoleChange(NamedTuple):
 def effective_at(now: datetime, delay: timedelta, previous: RoleChange | None) -> datetime:
     """When a change made ``now`` takes effect: after the propagation delay, and never
     before the previous change of the same contact and role (changes keep their order even
-    when the delay setting was shortened between them)."""
+    when the delay setting was shortened between them). Batches compute it in SQL, with
+    :func:`incidentctl.store.rules.effective_at_sql` (held to this by tests/test_rules_sql.py)."""
     moment = now + delay
     if previous is not None and previous.effective_at > moment:
         return previous.effective_at

@@ -12,6 +12,10 @@ NOT_FOUND = 3
 NOT_AUTHORIZED = 4
 QUOTA_EXCEEDED = 5
 STORE_UNAVAILABLE = 6
+INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT), as shells report a command a signal ended."""
+BROKEN_PIPE = 141
+"""The reader of stdout went away (128 + SIGPIPE), as other Unix tools exit then."""
 
 
 class IncidentctlError(Exception):
@@ -53,6 +57,15 @@ class StoreUnavailable(IncidentctlError):
     """The store is missing, busy after retries, unreadable, damaged or from a newer version."""
 
     exit_code = STORE_UNAVAILABLE
+
+
+class Refused(IncidentctlError):
+    """A batch or file of which something was refused, so nothing was written: it exits with
+    the code of the first cause (bad input, unknown contact, not authorized, quota)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: int) -> None:
+        super().__init__(message, hint)
+        self.exit_code = exit_code
 
 
 class StoreChanged(StoreUnavailable):

@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 MIGRATION_SET = "incidentctl"
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
+# Every state is derived from the latest change of a contact's role (the highest id of its
+# (contact_id, role) entries). Covering action and effective_at, the recount's count of
+# holders per organisation reads the first index alone: twice as fast as a bare
+# (contact_id, role). Both steps that make role_changes make these.
+_ROLE_CHANGES_INDEXES = """
+CREATE INDEX role_changes_contact_role ON role_changes(contact_id, role, action, effective_at);
+CREATE INDEX role_changes_effective_at ON role_changes(effective_at);
+"""
+
 _INITIAL_SCHEMA = """
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,
@@ -69,11 +78,7 @@ CREATE TABLE role_changes (
     actor TEXT NOT NULL,
     reason TEXT
 );
--- Every state is derived from the latest change of a contact's role (the highest id of its
--- (contact_id, role) entries). Covering action and effective_at, the recount's count of
--- holders per organisation reads this index alone: twice as fast as a bare (contact_id, role).
-CREATE INDEX role_changes_contact_role ON role_changes(contact_id, role, action, effective_at);
-CREATE INDEX role_changes_effective_at ON role_changes(effective_at);
+{role_changes_indexes}
 
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
@@ -144,9 +149,9 @@ _APPEND_ONLY_TABLES = {
 }
 
 
-def _append_only_triggers() -> str:
+def _append_only_triggers(tables: dict[str, tuple[str, ...]]) -> str:
     statements = []
-    for table, key in _APPEND_ONLY_TABLES.items():
+    for table, key in tables.items():
         refuse = f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
         for verb in ("UPDATE", "DELETE"):
             statements.append(
@@ -164,7 +169,8 @@ def _append_only_triggers() -> str:
 
 def initial_schema(db: Database) -> None:
     """Organisations, contacts, role history, audit log, sessions, incidents, recounts."""
-    _execute_script(db.conn, _INITIAL_SCHEMA + _append_only_triggers())
+    schema = _INITIAL_SCHEMA.replace("{role_changes_indexes}", _ROLE_CHANGES_INDEXES.strip())
+    _execute_script(db.conn, schema + _append_only_triggers(_APPEND_ONLY_TABLES))
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -199,9 +205,69 @@ def organisation_domains(db: Database) -> None:
 
 Step = Callable[["Database"], None]
 
+# The role column as 0003 makes it: a reference to the roles table, so that a new role is a
+# row (:func:`add_role`) rather than a new CHECK, which SQLite can change only by rebuilding
+# the append-only table of every role change ever made.
+_ROLE_CHANGES = """
+CREATE TABLE role_changes (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    role TEXT NOT NULL REFERENCES roles(name),
+    action TEXT NOT NULL CHECK (action IN ('grant', 'revoke')),
+    requested_at TEXT NOT NULL,
+    effective_at TEXT NOT NULL CHECK (effective_at >= requested_at),
+    actor TEXT NOT NULL,
+    reason TEXT
+)
+"""
+
+_ROLE_CHANGE_COLUMNS = "id, contact_id, role, action, requested_at, effective_at, actor, reason"
+
+
+def roles_table(db: Database) -> None:
+    """The roles the store may hold (one row each, :mod:`incidentctl.roles` defines what
+    they are), and role_changes rebuilt once to reference them instead of checking for the
+    two names of 0001: the same rows, indexes and append-only triggers."""
+    conn = db.conn
+    conn.execute("CREATE TABLE roles (name TEXT PRIMARY KEY) WITHOUT ROWID")
+    for name in ("submitter", "manager"):  # the roles 0001 allowed; later ones: add_role
+        _add_role(conn, name)
+    # Renamed first, so the new table is made under its own name; dropping the old one
+    # drops its indexes and triggers (and fires none: DROP TABLE deletes no rows one by one).
+    conn.execute("ALTER TABLE role_changes RENAME TO role_changes_before_0003")
+    conn.execute(_ROLE_CHANGES.strip())
+    conn.execute(
+        f"INSERT INTO role_changes ({_ROLE_CHANGE_COLUMNS}) "
+        f"SELECT {_ROLE_CHANGE_COLUMNS} FROM role_changes_before_0003 ORDER BY id"
+    )
+    conn.execute("DROP TABLE role_changes_before_0003")
+    _execute_script(
+        conn,
+        _ROLE_CHANGES_INDEXES
+        + _append_only_triggers({"role_changes": _APPEND_ONLY_TABLES["role_changes"]}),
+    )
+
+
+def _add_role(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute("INSERT INTO roles (name) VALUES (?)", (name,))
+
+
+def add_role(name: str) -> Step:
+    """The migration step that lets the store hold a new role: append
+    ``("NNNN_role_NAME", add_role("NAME"))`` to :data:`STEPS` when :mod:`incidentctl.roles`
+    defines the role (docs/architecture.md, "Adding a role")."""
+
+    def step(db: Database) -> None:
+        _add_role(db.conn, name)
+
+    step.__doc__ = f"The role {name}."
+    return step
+
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_initial_schema", initial_schema),
     ("0002_organisation_domains", organisation_domains),
+    ("0003_roles_table", roles_table),
 )
 """Every step, oldest first; the name is what the store records as applied."""
 

@@ -180,6 +180,29 @@ def stream_json_texts(
     write(("\n" + outer + "]" if indented else "]") + end)
 
 
+def emit_streamed(
+    head: dict[str, Any], key: str, items: Iterable[str], tail: dict[str, Any]
+) -> None:
+    """One JSON document with an array too long to hold in memory: the keys of ``head``,
+    then ``key`` with the ``items`` (JSON text each, streamed as
+    :func:`stream_json_texts` does), then the keys of ``tail``; laid out as
+    :func:`emit_json` lays out a document."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    write = sys.stdout.write
+    indented = is_terminal()
+    newline, indent = ("\n", "  ") if indented else ("", "")
+    between = "," + (newline or " ")
+
+    def fields(document: dict[str, Any]) -> str:
+        return between.join(f"{indent}{encode(k)}: {encode(v)}" for k, v in document.items())
+
+    write("{" + newline + fields(head) + (between if head else "") + f"{indent}{encode(key)}: ")
+    stream_json_texts(items, level=1, end="", indented=indented)
+    write((between + fields(tail) if tail else "") + newline + "}\n")
+
+
 # --- CSV ----------------------------------------------------------------------------------
 
 

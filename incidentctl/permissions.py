@@ -1,17 +1,20 @@
 """Who may submit and view incidents at a given moment (docs/concepts.md, rules 1 and 6):
-the state of a role in time, derived from its changes, and the portal session that must
-start after a grant took effect. Pure functions: everything, ``at`` included, is a parameter.
+the state of a role in time, derived from its changes, and the portal session that must start
+after a grant took effect. Each portal permission is decided from the roles that give it
+(:mod:`incidentctl.roles`) and its own rule: the enforcement date for submitting, portal
+admins for viewing all. Pure functions: everything, ``at`` included, is a parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidentctl import timeutil
-from incidentctl.domain import Contact, Role, RoleChange
+from incidentctl.domain import Contact, RoleChange
+from incidentctl.roles import SUBMIT, VIEW_ALL, PortalPermission, Role, defined, either
 
 Status = Literal["allowed", "pending", "relogin", "denied"]
 
@@ -38,6 +41,13 @@ def role_state(changes: Sequence[RoleChange], at: datetime) -> RoleState:
         elif pending is None:
             pending = change
     return RoleState(holds, since, pending)
+
+
+NEVER_HELD = RoleState(holds=False, since=None, pending=None)
+"""The state of a role that has no changes."""
+
+RoleStates = Mapping[Role, RoleState]
+"""The state of each role of one contact at one moment; a role missing was never held."""
 
 
 class Permission(NamedTuple):
@@ -97,9 +107,39 @@ def _role_permission(
     return Permission("denied", None, without_role)
 
 
+# Which outcome of several roles that give one permission decides it: the best for the contact,
+# and of two refusals the one that says more (a revoke) than "no role". Equal ones: the first.
+_PREFERENCE = {"allowed": 0, "relogin": 1, "pending": 2, "denied": 3}
+
+
+def _from_roles(
+    permission: PortalPermission,
+    states: RoleStates,
+    last_login: datetime | None,
+    at: datetime,
+    tz: ZoneInfo,
+    without_role: str,
+) -> Permission:
+    """A permission as the roles that give it decide it."""
+    decided = [
+        _role_permission(role, states.get(role, NEVER_HELD), last_login, at, tz, without_role)
+        for role in defined().giving(permission)
+    ]
+    return min(
+        decided,
+        key=lambda p: (_PREFERENCE[p.status], p.effective_at is None),
+        default=Permission("denied", None, without_role),
+    )
+
+
+def _labels(permission: PortalPermission) -> str:
+    """``submitter (Incidentenbeheer)``: the roles that give a permission, for a sentence."""
+    return either([role.label for role in defined().giving(permission)])
+
+
 def submit_permission(
     contact: Contact,
-    submitter: RoleState,
+    states: RoleStates,
     last_login: datetime | None,
     at: datetime,
     enforcement: datetime,
@@ -115,25 +155,47 @@ def submit_permission(
             f"before the enforcement date ({timeutil.format_local(enforcement, tz)}) every "
             "active contact may submit incidents",
         )
-    without = f"no {Role.SUBMITTER.label} role"
+    without = f"no {_labels(SUBMIT)} role"
     if contact.portal_admin:
-        without = f"portal admins need the {Role.SUBMITTER.label} role too to submit incidents"
-    return _role_permission(Role.SUBMITTER, submitter, last_login, at, tz, without)
+        without = f"portal admins need the {_labels(SUBMIT)} role too to submit incidents"
+    return _from_roles(SUBMIT, states, last_login, at, tz, without)
 
 
 def view_all_permission(
-    contact: Contact, manager: RoleState, last_login: datetime | None, at: datetime, tz: ZoneInfo
+    contact: Contact,
+    states: RoleStates,
+    last_login: datetime | None,
+    at: datetime,
+    enforcement: datetime,
+    tz: ZoneInfo,
 ) -> Permission:
-    """May the contact view all of its organisation's incidents at ``at``?"""
+    """May the contact view all of its organisation's incidents at ``at``? (The enforcement
+    date is about submitting only.)"""
     if not contact.active:
         return Permission("denied", None, "the contact is inactive")
     if contact.portal_admin:
         return Permission("allowed", None, "portal admins may view all incidents")
-    return _role_permission(
-        Role.MANAGER,
-        manager,
-        last_login,
-        at,
-        tz,
-        f"no {Role.MANAGER.label} role and not a portal admin",
+    return _from_roles(
+        VIEW_ALL, states, last_login, at, tz, f"no {_labels(VIEW_ALL)} role and not a portal admin"
     )
+
+
+Rule = Callable[[Contact, RoleStates, datetime | None, datetime, datetime, ZoneInfo], Permission]
+
+RULES: dict[PortalPermission, Rule] = {SUBMIT: submit_permission, VIEW_ALL: view_all_permission}
+"""The rule of each portal permission (:data:`incidentctl.roles.PERMISSIONS`)."""
+
+
+def permissions_at(
+    contact: Contact,
+    states: RoleStates,
+    last_login: datetime | None,
+    at: datetime,
+    enforcement: datetime,
+    tz: ZoneInfo,
+) -> dict[PortalPermission, Permission]:
+    """Every portal permission of the contact at ``at``, in the order ``check`` shows them."""
+    return {
+        permission: rule(contact, states, last_login, at, enforcement, tz)
+        for permission, rule in RULES.items()
+    }

@@ -340,14 +340,14 @@ ERRORS = [
         '[organisations."1001"]\nsubmitter = [\n  "jan@acme.nl",\n  "nobody@acme.nl",\n]\n',
         3,
         4,
-        "no contact nobody@acme.nl",
+        "nobody@acme.nl: no such contact",
         id="unknown-contact",
     ),
     pytest.param(
         '[organisations."1001"]\nsubmitter = ["jan@acme.nl"]\nmanager = ["gina@globex.nl"]\n',
         2,
         3,
-        "gina@globex.nl belongs to organisation 2002",
+        "gina@globex.nl: belongs to organisation 2002, not 1001",
         id="contact-of-another-organisation",
     ),
     pytest.param(
@@ -376,7 +376,7 @@ ERRORS = [
         '[organisations."1001"]\n# left in March\nsubmitter = ["jan@acme.nl", "oud@acme.nl"]\n',
         2,
         3,
-        "oud@acme.nl is inactive",
+        "oud@acme.nl: the contact is inactive",
         id="inactive-contact",
     ),
     pytest.param(
@@ -560,7 +560,9 @@ def test_a_contact_of_another_organisation_in_the_own_table_is_unknown(
         path = write(f'[organisations."1001"]\nsubmitter = ["jan@acme.nl", "{email}"]\n')
         error = acme("--as", "admin@acme.nl", "apply", path).failed(3)
         where = '(at organisations."1001".submitter[2])'
-        assert error == f"Error: {path}, line 2: no contact {email} in your organisation {where}"
+        assert (
+            error == f"Error: {path}, line 2: {email}: no such contact in your organisation {where}"
+        )
     assert snapshot() == before
     # The operator keeps the precise answer.
     path = write('[organisations."1001"]\nsubmitter = ["gina@globex.nl"]\n')
@@ -568,7 +570,7 @@ def test_a_contact_of_another_organisation_in_the_own_table_is_unknown(
     where = '(at organisations."1001".submitter[1])'
     assert (
         error
-        == f"Error: {path}, line 2: gina@globex.nl belongs to organisation 2002, not 1001 {where}"
+        == f"Error: {path}, line 2: gina@globex.nl: belongs to organisation 2002, not 1001 {where}"
     )
 
 
@@ -597,7 +599,7 @@ def test_the_file_can_come_from_stdin(acme: Cli, db_path: Path) -> None:
 def test_errors_in_stdin_name_the_line(acme: Cli) -> None:
     text = '[organisations."1001"]\nsubmitter = ["x@acme.nl"]\n'
     error = acme("apply", "-", input=text).failed(3)
-    assert error.startswith("Error: <stdin>, line 2: no contact x@acme.nl")
+    assert error.startswith("Error: <stdin>, line 2: x@acme.nl: no such contact")
 
 
 # --- what the file does not mention is left alone -------------------------------------------
@@ -739,11 +741,11 @@ manager = [ "els@acme.nl",
 def test_multiline_arrays_with_comments_get_the_right_lines(acme: Cli, write: Any) -> None:
     unknown_submitter = write(COMMENTED.format(third="ghost@acme.nl", fourth="kees@acme.nl"))
     error = acme("apply", unknown_submitter).failed(3)
-    assert error.startswith(f"Error: {unknown_submitter}, line 9: no contact ghost@acme.nl")
+    assert error.startswith(f"Error: {unknown_submitter}, line 9: ghost@acme.nl: no such contact")
 
     unknown_manager = write(COMMENTED.format(third="dirk@acme.nl", fourth="ghost@acme.nl"))
     error = acme("apply", unknown_manager).failed(3)
-    assert error.startswith(f"Error: {unknown_manager}, line 12: no contact ghost@acme.nl")
+    assert error.startswith(f"Error: {unknown_manager}, line 12: ghost@acme.nl: no such contact")
 
     fine = write(COMMENTED.format(third="dirk@acme.nl", fourth="kees@acme.nl"))
     document = acme.json("apply", fine)
@@ -804,4 +806,35 @@ def test_the_line_of_an_unknown_contact_is_right_in_any_layout(
 
     error = store("apply", str(path)).failed(3)
 
-    assert error.startswith(f"Error: {path}, line {expected}: no contact ghost@acme.nl"), text
+    assert error.startswith(f"Error: {path}, line {expected}: ghost@acme.nl: no such contact"), text
+
+
+# --- the same refusals as grant ---------------------------------------------------------------
+
+SAME_AS_GRANT = [
+    pytest.param((), "nobody@acme.nl", id="unknown-contact"),
+    pytest.param((), "oud@acme.nl", id="inactive-contact"),
+    pytest.param(("--as", "admin@acme.nl"), "gina@globex.nl", id="portal-user-other-org"),
+    pytest.param(("--as", "admin@acme.nl"), "nobody@acme.nl", id="portal-user-unknown"),
+]
+
+
+@pytest.mark.parametrize(("actor", "email"), SAME_AS_GRANT)
+@pytest.mark.parametrize("role", ["submitter", "manager"])
+def test_apply_refuses_a_contact_in_the_words_and_code_of_grant(
+    acme: Cli, write: Any, snapshot: Snapshot, actor: tuple[str, ...], email: str, role: str
+) -> None:
+    """apply checks its contacts with the plan of grant (docs/apply.md): the refusal of an entry
+    is the refusal of the row grant prints for the same contact, with the same exit code."""
+    before = snapshot()
+    granted = acme(*actor, "grant", role, email, "--json")
+    (row,) = granted.json()["results"]  # type: ignore[index]
+    assert row["status"] == "refused"
+    reason = row["reason"].removesuffix(" (argument 1)")
+
+    path = write(f'[organisations."1001"]\n{role} = ["jan@acme.nl", "{email}"]\n')
+    error = acme(*actor, "apply", path).failed(granted.exit_code)
+
+    where = f'(at organisations."1001".{role}[2])'
+    assert error == f"Error: {path}, line 2: {email}: {reason} {where}"
+    assert snapshot() == before

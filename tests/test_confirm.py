@@ -21,8 +21,9 @@ from reliability_support import installed_env, require_installed
 from terminal_support import Terminal, unwrapped, visible
 
 from incidentctl import files, timeutil
-from incidentctl.domain import Actor, Role
+from incidentctl.domain import Actor
 from incidentctl.errors import OK, STORE_UNAVAILABLE, Declined, StoreChanged
+from incidentctl.roles import MANAGER, SUBMITTER
 from incidentctl.services import apply as apply_service
 from incidentctl.services import contacts as contact_service
 from incidentctl.services import orgs as org_service
@@ -431,7 +432,7 @@ def _revoke(store: Store, confirm: Answer, *emails: str) -> role_service.BatchOu
         OPERATOR,
         timeutil.system_now(),
         action="revoke",
-        role=Role.SUBMITTER,
+        role=SUBMITTER,
         rows=role_service.batch_rows(list(emails)),
         confirm=confirm,
     )
@@ -455,7 +456,7 @@ def test_a_grant_is_never_asked_about(opened: Store, holders: Cli) -> None:
         OPERATOR,
         timeutil.system_now(),
         action="grant",
-        role=Role.MANAGER,
+        role=MANAGER,
         rows=role_service.batch_rows(["jan@acme.nl", "piet@acme.nl", "admin@acme.nl"]),
         confirm=answer,
     )

@@ -28,7 +28,7 @@ CASES = [
         '["jan@acme.nl", "nobody@acme.nl"]\n',
         NOT_FOUND,
         4,
-        'no contact nobody@acme.nl (at organisations."1001".submitter[2])',
+        'nobody@acme.nl: no such contact (at organisations."1001".submitter[2])',
         id="dotted-key-on-line-4",
     ),
     pytest.param(
@@ -43,7 +43,7 @@ CASES = [
         'manager = ["ghost@acme.nl"] }\n',
         NOT_FOUND,
         3,
-        'no contact ghost@acme.nl (at organisations."1001".manager[1])',
+        'ghost@acme.nl: no such contact (at organisations."1001".manager[1])',
         id="inline-table",
     ),
     pytest.param(
@@ -109,7 +109,7 @@ def test_an_unknown_contact_by_a_dotted_key(store: Cli, tmp_path: Path) -> None:
     text = '# who\n\n\norganisations."1001".submitter = ["jan@acme.nl", "nobody@acme.nl"]\n'
     error = store.fails(NOT_FOUND, "apply", write(tmp_path, text)).error_lines[0]
     assert error.endswith(
-        ', line 4: no contact nobody@acme.nl (at organisations."1001".submitter[2])'
+        ', line 4: nobody@acme.nl: no such contact (at organisations."1001".submitter[2])'
     ), "today's bug: it said line 1"
 
 
@@ -121,7 +121,7 @@ def test_without_a_certain_line_only_the_key_path_is_named(
     path = write(tmp_path, text)
     error = store.fails(NOT_FOUND, "apply", path).error_lines[0]
     assert error == (
-        f'Error: {path}: no contact nobody@acme.nl (at organisations."1001".submitter[2])'
+        f'Error: {path}: nobody@acme.nl: no such contact (at organisations."1001".submitter[2])'
     )
     duplicate = '[organisations."1001"]\nsubmitter = ["jan@acme.nl", "JAN@acme.nl"]\n'
     error = store.fails(INVALID_INPUT, "apply", write(tmp_path, duplicate)).error_lines[0]
@@ -211,5 +211,5 @@ def test_the_line_of_an_entry_is_right_in_any_layout(
         path = Path(folder) / "roles.toml"
         path.write_text(text, encoding="utf-8")
         error = Cli()("--db", str(db), "apply", str(path)).failed(NOT_FOUND)
-    assert error.startswith(f"Error: {path}, line {expected}: no contact ghost@acme.nl"), text
+    assert error.startswith(f"Error: {path}, line {expected}: ghost@acme.nl: no such contact"), text
     assert error.endswith(f'(at organisations."1001".submitter[{position + 1}])'), text

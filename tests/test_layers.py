@@ -2,7 +2,9 @@
 no import cycles, and SQL only in the store.
 
 Every import counts: at module level, inside a function (the command line imports its
-services lazily) and under ``TYPE_CHECKING`` (a type names the module it comes from).
+services lazily) and under ``TYPE_CHECKING`` (a type names the module it comes from). One
+shared module may name the services' values for the type checker only: see
+:data:`TYPE_NAMES`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ EXCEPTIONS = {
     ("incidentctl.interactive", "incidentctl.services.progress"),
 }
 
+TYPE_NAMES = {"incidentctl.documents": frozenset({"services"})}
+"""Shared modules that may import a higher layer under ``TYPE_CHECKING`` only. documents.py
+turns the values the services return into the documents of docs/json.md, so its functions
+name those values' types; when it runs it imports nothing above the shared modules, and the
+store and the services use its keys (docs/architecture.md, "Layers"). Such a type-only
+import is no edge of the import graph: it closes no cycle."""
+
 
 def layer(module: str) -> str:
     """The layer of a module of the package, by its dotted name."""
@@ -69,13 +78,33 @@ def is_module(name: str) -> bool:
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
-def imported_modules(source: str, module: str, is_package: bool) -> Iterator[tuple[int, str]]:
-    """(line, module) for every module of the package that ``source`` imports."""
-    for node in ast.walk(ast.parse(source)):
+def _type_checking_imports(tree: ast.AST) -> set[ast.AST]:
+    """The import statements inside an ``if TYPE_CHECKING:`` block (not its ``else``)."""
+    found: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+            (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+            or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
+        ):
+            for statement in node.body:
+                found.update(
+                    inner
+                    for inner in ast.walk(statement)
+                    if isinstance(inner, ast.Import | ast.ImportFrom)
+                )
+    return found
+
+
+def imported_modules(source: str, module: str, is_package: bool) -> Iterator[tuple[int, str, bool]]:
+    """(line, module, for the type checker only) for every module of the package that
+    ``source`` imports."""
+    tree = ast.parse(source)
+    type_only = _type_checking_imports(tree)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "incidentctl":
-                    yield node.lineno, alias.name
+                    yield node.lineno, alias.name, node in type_only
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -86,7 +115,7 @@ def imported_modules(source: str, module: str, is_package: bool) -> Iterator[tup
                 continue
             for alias in node.names:
                 candidate = f"{base}.{alias.name}"
-                yield node.lineno, candidate if is_module(candidate) else base
+                yield node.lineno, candidate if is_module(candidate) else base, node in type_only
 
 
 def sources() -> Iterator[tuple[str, Path]]:
@@ -94,11 +123,20 @@ def sources() -> Iterator[tuple[str, Path]]:
         yield module_name(path), path
 
 
+def names_type(module: str, name: str, type_only: bool) -> bool:
+    """Whether an import of ``name`` by ``module`` only names a type of :data:`TYPE_NAMES`."""
+    return type_only and layer(name) in TYPE_NAMES.get(module, frozenset())
+
+
 def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, path in sources():
         found = imported_modules(path.read_text(), module, path.name == "__init__.py")
-        graph[module] = {name for _, name in found if name != module}
+        graph[module] = {
+            name
+            for _, name, type_only in found
+            if name != module and not names_type(module, name, type_only)
+        }
     return graph
 
 
@@ -107,8 +145,10 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     allowed = MAY_IMPORT[layer(module)]
     return [
         f"{module}:{line} imports {name} ({layer(module)} may not import {layer(name)})"
-        for line, name in imported_modules(source, module, is_package)
-        if layer(name) not in allowed and (module, name) not in EXCEPTIONS
+        for line, name, type_only in imported_modules(source, module, is_package)
+        if layer(name) not in allowed
+        and (module, name) not in EXCEPTIONS
+        and not names_type(module, name, type_only)
     ]
 
 
@@ -133,6 +173,33 @@ def test_every_import_respects_the_layers() -> None:
         ("incidentctl.domain", "from incidentctl.store import audit", "store"),
         ("incidentctl.permissions", "from incidentctl.services.portal import Access", "services"),
         ("incidentctl.output", "from incidentctl.services import quota", "services"),
+        ("incidentctl.roles", "from incidentctl.services.roles import BatchOutcome", "services"),
+        # documents.py may name the services' types, but never import them when it runs
+        ("incidentctl.documents", "from incidentctl.services.quota import QuotaStatus", "services"),
+        (
+            "incidentctl.documents",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from incidentctl.store."
+            "audit import Event\n",
+            "store",
+        ),
+        (
+            "incidentctl.documents",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nelse:\n"
+            "    from incidentctl.services.quota import QuotaStatus\n",
+            "services",
+        ),
+        (
+            "incidentctl.documents",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from incidentctl.cli."
+            "common import AppState\n",
+            "cli",
+        ),
+        (
+            "incidentctl.policy",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from incidentctl.services."
+            "quota import QuotaStatus\n",
+            "services",
+        ),
         ("incidentctl.cli.orgs", "def f():\n    from ..store import Store\n", "store"),
         (
             "incidentctl.cli.orgs",
@@ -158,6 +225,12 @@ def test_the_check_sees_an_import_across_the_layers(
         ("incidentctl.services.orgs", "from incidentctl.store import Store, audit"),
         ("incidentctl.services.orgs", "from incidentctl import migrations"),
         ("incidentctl.store.orgs", "from incidentctl.domain import Organisation"),
+        ("incidentctl.store.roles", "from incidentctl.documents import RESULT_KEYS"),
+        (
+            "incidentctl.documents",
+            "import typing\nif typing.TYPE_CHECKING:\n    from incidentctl.services.quota "
+            "import QuotaStatus\n",
+        ),
     ],
 )
 def test_the_check_lets_the_layers_import_downwards(module: str, source: str) -> None:
@@ -189,6 +262,16 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_a_type_named_by_documents_is_no_edge_of_the_graph() -> None:
+    graph = import_graph()
+    documents = graph["incidentctl.documents"]
+    assert "incidentctl.timeutil" in documents  # imported when it runs
+    assert not any(layer(name) == "services" for name in documents)
+    # ...while the services and the store use documents.py when they run
+    assert "incidentctl.documents" in graph["incidentctl.services.recount"]
+    assert "incidentctl.documents" in graph["incidentctl.store.roles"]
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:

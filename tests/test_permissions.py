@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidentctl import domain
-from incidentctl.domain import Action, Contact, Role, RoleChange
+from incidentctl.domain import Action, Contact, RoleChange
 from incidentctl.permissions import (
     RELOGIN_ADVICE,
     RoleState,
@@ -23,6 +23,7 @@ from incidentctl.permissions import (
     submit_permission,
     view_all_permission,
 )
+from incidentctl.roles import MANAGER, SUBMITTER, Role
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ENFORCEMENT = datetime(2023, 12, 31, 23, 0, tzinfo=UTC)  # 2024-01-01 00:00 Amsterdam
@@ -49,7 +50,7 @@ def made(
     *,
     delay: timedelta = DELAY,
     after: RoleChange | None = None,
-    role: Role = Role.SUBMITTER,
+    role: Role = SUBMITTER,
 ) -> RoleChange:
     """A change made at ``at`` with ``delay``, ordered after ``after`` like the store does."""
     return RoleChange(
@@ -80,7 +81,7 @@ def submit(
     enforcement: datetime = ENFORCEMENT,
 ) -> tuple[str, datetime | None, str]:
     permission = submit_permission(
-        who or contact(), role_state(changes, at), login, at, enforcement, AMSTERDAM
+        who or contact(), {SUBMITTER: role_state(changes, at)}, login, at, enforcement, AMSTERDAM
     )
     assert permission.allowed == (permission.status == "allowed")
     return permission.status, permission.effective_at, permission.reason
@@ -289,7 +290,7 @@ def test_an_inactive_contact_is_denied_even_with_a_role_and_before_the_enforceme
     )
     assert submit([], ENFORCEMENT - MINUTE, who=inactive)[0] == "denied"
     view = view_all_permission(
-        contact(active=False, portal_admin=True), role_state([], T), T, T, AMSTERDAM
+        contact(active=False, portal_admin=True), {}, T, T, ENFORCEMENT, AMSTERDAM
     )
     assert (view.status, view.reason) == ("denied", "the contact is inactive")
 
@@ -301,7 +302,7 @@ def test_a_portal_admin_without_the_role_may_view_all_but_not_submit() -> None:
     assert (
         reason == "portal admins need the submitter (Incidentenbeheer) role too to submit incidents"
     )
-    view = view_all_permission(admin, role_state([], T), None, T, AMSTERDAM)
+    view = view_all_permission(admin, {MANAGER: role_state([], T)}, None, T, ENFORCEMENT, AMSTERDAM)
     assert view.allowed
     assert view.reason == "portal admins may view all incidents"
 
@@ -317,16 +318,19 @@ def test_an_expert_needs_the_role_like_anyone_else() -> None:
 
 
 def test_a_manager_may_view_all_after_a_fresh_log_in_but_not_submit() -> None:
-    grant = made("grant", T, role=Role.MANAGER)
-    manager = role_state([grant], T + 20 * MINUTE)
+    grant = made("grant", T, role=MANAGER)
+    manager = {MANAGER: role_state([grant], T + 20 * MINUTE)}
 
     def view(login: datetime | None) -> str:
-        return view_all_permission(contact(), manager, login, T + 20 * MINUTE, AMSTERDAM).status
+        at = T + 20 * MINUTE
+        return view_all_permission(contact(), manager, login, at, ENFORCEMENT, AMSTERDAM).status
 
     assert view(None) == "relogin"
     assert view(T + 5 * MINUTE) == "relogin"
     assert view(T + 15 * MINUTE) == "allowed"
-    pending = view_all_permission(contact(), role_state([grant], T), None, T, AMSTERDAM)
+    pending = view_all_permission(
+        contact(), {MANAGER: role_state([grant], T)}, None, T, ENFORCEMENT, AMSTERDAM
+    )
     assert (pending.status, pending.effective_at) == ("pending", T + DELAY)
     assert "manager (Incidentmanagement)" in pending.reason
     # The manager role says nothing about submitting.
@@ -334,7 +338,7 @@ def test_a_manager_may_view_all_after_a_fresh_log_in_but_not_submit() -> None:
 
 
 def test_without_manager_role_and_not_portal_admin_viewing_all_is_denied() -> None:
-    view = view_all_permission(contact(), role_state([], T), T, T, AMSTERDAM)
+    view = view_all_permission(contact(), {}, T, T, ENFORCEMENT, AMSTERDAM)
     assert (view.status, view.allowed, view.effective_at) == ("denied", False, None)
     assert view.reason == "no manager (Incidentmanagement) role and not a portal admin"
 

@@ -28,6 +28,7 @@ from test_files_contacts_import import RecordedProgress
 from incidentctl import interactive, timeutil
 from incidentctl.domain import Actor
 from incidentctl.interactive import DELAY, progress_line
+from incidentctl.roles import MANAGER
 from incidentctl.services import apply as apply_service
 from incidentctl.services import recount as recount_service
 from incidentctl.services import roles as role_service
@@ -152,7 +153,7 @@ def test_a_batch_tells_its_steps(store: Cli, db_path: Path) -> None:
             OPERATOR,
             timeutil.system_now(),
             action="grant",
-            role=role_service.Role.MANAGER,
+            role=MANAGER,
             rows=role_service.batch_rows(["jan@acme.nl", "piet@acme.nl"]),
             progress=told,
         )

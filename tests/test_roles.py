@@ -5,6 +5,7 @@ deactivation and the time a change takes effect."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -422,3 +423,42 @@ def test_deactivation_revokes_take_effect_after_a_pending_grant(store: Cli) -> N
     assert document["revoked"] == [
         {"role": "submitter", "effective_at": "2024-05-01T08:10:00+00:00"}
     ]
+
+
+# --- the outcome of a batch -------------------------------------------------------------------
+
+
+def test_the_rows_of_an_outcome_are_its_own_batchs_or_none(store: Cli, db_path: Path) -> None:
+    """An outcome reads its rows from the store when they are used (a million cost no
+    memory); once a later batch has replaced them, reading them is an error, never the
+    later batch's rows."""
+    from incidentctl import timeutil
+    from incidentctl.domain import Actor
+    from incidentctl.roles import MANAGER, SUBMITTER
+    from incidentctl.services import roles as role_service
+    from incidentctl.store import Store
+
+    opened = Store.open(db_path)
+    try:
+        with opened.write() as conn:
+            grant = partial(
+                role_service.apply_emails,
+                conn,
+                Actor("operator:test"),
+                timeutil.system_now(),
+                opened.settings,
+                action="grant",
+                reason=None,
+            )
+            first = grant(role=SUBMITTER, emails=["jan@acme.nl", "nobody@acme.nl"])
+            refused = [row.email for row in first.results.rows(refused_only=True)]
+            assert refused == ["nobody@acme.nl"]
+            assert first.exit_code == 3
+            second = grant(role=MANAGER, emails=["piet@acme.nl"])
+        assert [row.email for row in second.results.rows()] == ["piet@acme.nl"]
+        assert '"role":"manager"' in next(second.results.documents())
+        for read in (first.results.rows, first.results.documents):
+            with pytest.raises(RuntimeError, match="replaced by a later batch"):
+                read()
+    finally:
+        opened.close()

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from incidentctl.domain import Actor, Role
+from incidentctl.domain import Actor
+from incidentctl.roles import SUBMITTER, Role, defined
 from incidentctl.services import contacts as contact_service
 from incidentctl.services import orgs as org_service
 from incidentctl.services import quota as quota_service
@@ -36,7 +37,6 @@ from incidentctl.services import roles as role_service
 from incidentctl.services import settings as settings_service
 from incidentctl.services.contacts import ContactPatch
 from incidentctl.store import Store
-from incidentctl.store.roles import ORIGIN_ARGUMENT
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ACTOR = Actor(name="operator")
@@ -50,7 +50,7 @@ DEFAULT_BANDS = ((0, 2), (10, 3), (50, 5), (250, 8), (1000, 12), (5000, 20))
 Bands = tuple[tuple[int, int], ...]
 
 emails = st.lists(st.sampled_from(EMAILS), min_size=1, max_size=4)
-roles = st.sampled_from(list(Role))
+roles = st.sampled_from(list(defined()))
 bands = st.lists(
     st.tuples(st.integers(1, 60), st.integers(0, 5)), max_size=3, unique_by=lambda b: b[0]
 ).flatmap(lambda rest: st.integers(0, 5).map(lambda first: ((0, first), *sorted(rest))))
@@ -80,7 +80,7 @@ class Model:
     sectors: dict[str, Bands] = field(default_factory=dict)
     active: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(EMAILS, True))
     expert_until: dict[str, date | None] = field(default_factory=lambda: dict.fromkeys(EMAILS))
-    holders: dict[Role, set[str]] = field(default_factory=lambda: {r: set() for r in Role})
+    holders: dict[Role, set[str]] = field(default_factory=lambda: {r: set() for r in defined()})
 
     def maximum(self, org: str) -> int:
         override = self.override[org]
@@ -100,14 +100,14 @@ class Model:
     def used(self, org: str, today: date) -> int:
         return sum(
             1
-            for email in self.holders[Role.SUBMITTER]
+            for email in self.holders[SUBMITTER]
             if CONTACTS[email] == org and self.active[email] and not self.is_expert(email, today)
         )
 
     def experts(self, org: str, today: date) -> int:
         return sum(
             1
-            for email in self.holders[Role.SUBMITTER]
+            for email in self.holders[SUBMITTER]
             if CONTACTS[email] == org and self.active[email] and self.is_expert(email, today)
         )
 
@@ -171,7 +171,7 @@ class RolesAndQuota(RuleBasedStateMachine):
             else:
                 predicted.append("granted")
             seen.add(email)
-        if role is Role.SUBMITTER:
+        if role == SUBMITTER:
             new = Counter(
                 CONTACTS[email]
                 for email, status in zip(batch, predicted, strict=True)
@@ -199,7 +199,7 @@ class RolesAndQuota(RuleBasedStateMachine):
     @rule(batch=emails)
     def grant_submitter(self, batch: list[str]) -> None:
         """The commonest operation, drawn more often so quotas fill up."""
-        self.grant(batch, Role.SUBMITTER, False)
+        self.grant(batch, SUBMITTER, False)
 
     @rule(batch=emails, role=roles, dry_run=st.booleans())
     def revoke(self, batch: list[str], role: Role, dry_run: bool) -> None:
@@ -226,11 +226,11 @@ class RolesAndQuota(RuleBasedStateMachine):
             self.now,
             action="grant" if action == "grant" else "revoke",
             role=role,
-            rows=[(ORIGIN_ARGUMENT, n, email) for n, email in enumerate(batch, start=1)],
+            rows=role_service.batch_rows(batch),
             dry_run=dry_run,
             reason=f"{action} {len(batch)}",
         )
-        results = list(role_service.results(self.store.conn))
+        results = list(outcome.results.rows())
         assert [r.email for r in results] == batch
         assert [r.status for r in results] == predicted, (results, predicted)
         assert outcome.summary == {
@@ -267,7 +267,7 @@ class RolesAndQuota(RuleBasedStateMachine):
         was_active = self.model.active[email]
         self.model.active[email] = active
         if was_active and not active:
-            held = {role for role in Role if email in self.model.holders[role]}
+            held = {role for role in defined() if email in self.model.holders[role]}
             assert {role for role, _ in revoked} == held
             for role in held:
                 self.model.holders[role].discard(email)
@@ -344,7 +344,7 @@ class RolesAndQuota(RuleBasedStateMachine):
 
     @invariant()
     def holders_match_the_model(self) -> None:
-        for role in Role:
+        for role in defined():
             listed = {
                 row[0] for row in contact_service.listing(self.store, ACTOR, self.now, role=role)
             }

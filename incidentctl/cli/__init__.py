@@ -88,10 +88,11 @@ class IncidentctlGroup(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             error("interrupted; the unfinished transaction was rolled back")
-            raise typer.Exit(130) from None
+            raise typer.Exit(errors.INTERRUPTED) from None
         except BrokenPipeError:
             _silence_stdout()
-            raise typer.Exit(141) from None  # like other Unix tools when a reader (| head) goes
+            # Like other Unix tools when a reader (| head) goes.
+            raise typer.Exit(errors.BROKEN_PIPE) from None
 
 
 def _run(
@@ -136,7 +137,7 @@ def _run(
         return translated.exit_code
     except (KeyboardInterrupt, typer.Abort):
         error("interrupted; the unfinished transaction was rolled back")
-        return 130
+        return errors.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
         _traceback()
         error(
@@ -148,7 +149,7 @@ def _run(
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-        return 141
+        return errors.BROKEN_PIPE
     return result if isinstance(result, int) else errors.OK
 
 

@@ -4,11 +4,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output
+from incidentctl import documents, output
 from incidentctl.cli.common import JsonOption, clock_notice, state
 
 if TYPE_CHECKING:
-    from incidentctl.services.apply import Change, Plan
+    from incidentctl.services.apply import Plan
 
 SUMMARY_FROM = 50
 """A plan of more lines than this is summed up in a terminal, unless --verbose."""
@@ -16,10 +16,6 @@ SUMMARY_FROM = 50
 
 def register(app: typer.Typer) -> None:
     app.command("apply")(apply)
-
-
-def _items(changes: "list[Change]") -> list[dict[str, str]]:
-    return [{"email": c.email, "role": c.role.value, "org": c.org} for c in changes]
 
 
 def apply(
@@ -95,17 +91,7 @@ def apply(
             confirm=interactive.pausing(bar, confirm),
         )
     if json:
-        output.emit_json(
-            {
-                "applied": plan.applied,
-                "dry_run": plan.dry_run,
-                "prune": plan.prune,
-                "grant": _items(plan.grant),
-                "revoke": _items(plan.revoke),
-                "unchanged": plan.unchanged,
-                "not_in_file": _items(plan.not_in_file),
-            }
-        )
+        output.emit_json(documents.apply_plan(plan))
         return
     if not quiet:
         clock_notice(app)

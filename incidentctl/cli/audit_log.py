@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import JsonOption, OrgFilter, state
 from incidentctl.cli.completion import contact_emails
 from incidentctl.cli.listings import CsvOption, one_form
@@ -22,20 +22,6 @@ def register(app: typer.Typer) -> None:
 
 LOG_TERMINAL_LIMIT = 50
 """In a terminal, ``log`` without --limit or --all shows this many of the latest events."""
-
-LOG_CSV_COLUMNS = (
-    "id",
-    "at",
-    "actor",
-    "action",
-    "org",
-    "contact",
-    "role",
-    "reason",
-    "before",
-    "after",
-)
-"""The columns of ``log --csv`` (docs/json.md, "CSV")."""
 
 
 def log(
@@ -111,40 +97,10 @@ def log(
     with paging(), interactive.listing_progress("listing events", "events") as bar:
         events = interactive.counted(events, bar)
         if json:
-            output.stream_json_array(
-                {
-                    "id": e.id,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "org": e.org,
-                    "contact": e.contact,
-                    "role": e.role,
-                    "reason": e.reason,
-                    "before": _decoded(e.before),
-                    "after": _decoded(e.after),
-                }
-                for e in events
-            )
+            output.stream_json_array(documents.events(events))
         elif csv:
-            output.write_csv(
-                LOG_CSV_COLUMNS,
-                output.csv_rows(
-                    (
-                        e.id,
-                        e.at,
-                        e.actor,
-                        e.action,
-                        e.org,
-                        e.contact,
-                        e.role,
-                        e.reason,
-                        e.before,
-                        e.after,
-                    )
-                    for e in events
-                ),
-            )
+            rows = documents.event_csv_rows(events)
+            output.write_csv(documents.LOG_CSV_COLUMNS, output.csv_rows(rows))
         else:
             _log_table(events, tz)
             if more:
@@ -155,10 +111,10 @@ def log(
 
 
 def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
-    from incidentctl.domain import Role
+    from incidentctl.roles import defined
 
     local = timeutil.LocalTimes(tz)
-    labels = {role.value: role.label for role in Role}
+    labels = {role.name: role.label for role in defined()}
     changes: dict[tuple[str | None, str | None], str] = {}
 
     def change(before: str | None, after: str | None) -> str:
@@ -191,18 +147,10 @@ def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
     )
 
 
-def _decoded(text: str | None) -> object:
-    if text is None:
-        return None
-    import json
-
-    return json.loads(text)
-
-
 def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTimes") -> str:
     """``key: old -> new`` for each changed value (``key=value`` for a new record), times
     in the store's timezone like every other time people see."""
-    old, new = _decoded(before), _decoded(after)
+    old, new = documents.stored_json(before), documents.stored_json(after)
 
     def shown(value: object) -> str:
         if timeutil.is_stored_time(value):

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, show_time, state
 from incidentctl.vocabulary import DURATION_HELP, TIME_HELP
 
@@ -32,13 +32,7 @@ def _report(app: AppState, json: bool) -> None:
     clock = app.clock
     simulated = app.session.settings.simulated_clock
     if json:
-        output.emit_json(
-            {
-                "now": timeutil.to_iso(clock.now),
-                "source": clock.source,
-                "simulated": simulated,
-            }
-        )
+        output.emit_json(documents.clock(clock.now, clock.source, simulated))
         return
     sources = {
         "system": "the system clock",

@@ -15,19 +15,16 @@ import typer
 
 from incidentctl.paths import DB_ENV
 
-# Every spelling parse_role accepts, as the portal writes them; the help says which role.
-ROLE_NAMES = (
-    ("submitter", "may submit incidents (Incidentenbeheer)"),
-    ("manager", "may view all incidents (Incidentmanagement)"),
-    ("Incidentenbeheer", "submitter"),
-    ("Incidentbeheer", "submitter"),
-    ("Incidentmanagement", "manager"),
-    ("Incidentenmanagement", "manager"),
-)
-
 
 def role_names(incomplete: str) -> list[tuple[str, str]]:
-    return _matching(ROLE_NAMES, incomplete, any_case=True)
+    """Every spelling a role is read by (:mod:`incidentctl.roles`), as the portal writes
+    them: the names, saying what each role may do, then the Dutch names, saying which role."""
+    from incidentctl.roles import defined
+
+    roles = defined()
+    names = [(role.name, f"may {role.permission.does} ({role.dutch})") for role in roles]
+    dutch = [(spelling, role.name) for role in roles for spelling in role.spellings[1:]]
+    return _matching(names + dutch, incomplete, any_case=True)
 
 
 def contact_emails(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:

@@ -1,18 +1,17 @@
 """``contacts add|list|show|set|import``."""
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import Email, JsonOption, show_time, state
 from incidentctl.cli.completion import org_ids, role_names
 from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.vocabulary import ROLE_HELP
 
 if TYPE_CHECKING:
-    from incidentctl.domain import Contact
     from incidentctl.services.contacts import ListingForm
 
 contacts_app = typer.Typer(
@@ -33,17 +32,6 @@ contacts_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(contacts_app)
-
-
-def contact_document(contact: "Contact") -> dict[str, Any]:
-    return {
-        "email": contact.email,
-        "org": contact.org_id,
-        "name": contact.name,
-        "active": contact.active,
-        "portal_admin": contact.portal_admin,
-        "expert_until": contact.expert_until.isoformat() if contact.expert_until else None,
-    }
 
 
 def _expert_until(text: str | None) -> tuple[date | None, bool]:
@@ -106,7 +94,7 @@ def add(
         expert_until=expert,
     )
     if json:
-        output.emit_json({**contact_document(contact), "created": created})
+        output.emit_json(documents.contact_added(contact, created))
         return
     output.line(
         f"{'Added' if created else 'Unchanged:'} contact {contact.email} "
@@ -167,22 +155,13 @@ def set_(
         app.session.store, app.actor, app.clock.now, email, patch
     )
     if json:
-        output.emit_json(
-            {
-                **contact_document(after),
-                "changed": before != after,
-                "revoked": [
-                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
-                    for role, effective_at in revoked
-                ],
-            }
-        )
+        output.emit_json(documents.contact_changed(before, after, revoked))
         return
     if before == after:
         output.line(f"Unchanged: contact {after.email}")
         return
     output.line(f"Changed contact {after.email}:")
-    old, new = contact_document(before), contact_document(after)
+    old, new = documents.contact(before), documents.contact(after)
     for key in old:
         if old[key] != new[key]:
             output.line(f"  {key}: {output.printable(old[key])} -> {output.printable(new[key])}")
@@ -247,15 +226,7 @@ def import_(
         quiet=quiet,
     )
     if json:
-        output.emit_json(
-            {
-                "added": result.added,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "revoked": result.revoked,
-                "dry_run": dry_run,
-            }
-        )
+        output.emit_json(documents.contacts_imported(result, dry_run))
         return
     revoked = f"; {result.revoked:,} role(s) revoked by deactivation" if result.revoked else ""
     output.line(summary(source, result, dry_run=dry_run, more=revoked))
@@ -298,10 +269,9 @@ def list_(
       incidentctl contacts list --role Incidentenbeheer --csv > submitters.csv
     """
     from incidentctl import interactive
-    from incidentctl.domain import parse_role
     from incidentctl.pager import paging
+    from incidentctl.roles import parse_role
     from incidentctl.services import contacts as contact_service
-    from incidentctl.services.contacts import LISTING_COLUMNS
 
     one_form(csv, json)
     app = state(ctx)
@@ -315,7 +285,7 @@ def list_(
         if json:
             output.stream_json_texts(rows)
         elif csv:
-            output.write_csv(LISTING_COLUMNS, rows)
+            output.write_csv(documents.CONTACT_LISTING_KEYS, rows)
         else:
             output.table(
                 ["E-mail", "Org", "Name", "Active", "Portal admin", "Expert until", "Roles"],
@@ -344,32 +314,7 @@ def show(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     contact = detail.contact
     changes = detail.latest_changes
     if json:
-        document = contact_document(contact)
-        if detail.restricted:
-            document.update(active=None, expert_until=None)
-        output.emit_json(
-            {
-                **document,
-                "expert": detail.expert_today,
-                "roles": None
-                if changes is None
-                else [role.value for role, change in changes.items() if change.action == "grant"],
-                "role_changes": None
-                if changes is None
-                else [
-                    {
-                        "role": role.value,
-                        "action": change.action,
-                        "requested_at": timeutil.to_iso(change.requested_at),
-                        "effective_at": timeutil.to_iso(change.effective_at),
-                        "actor": change.actor,
-                        "reason": change.reason,
-                    }
-                    for role, change in changes.items()
-                ],
-                "restricted": detail.restricted,
-            }
-        )
+        output.emit_json(documents.contact_shown(detail))
         return
     pairs: list[tuple[str, object]] = [
         ("Contact", contact.email),
@@ -423,17 +368,7 @@ def move(
     moved = contact_service.move(app.session.store, app.actor, app.clock.now, email, org, reason)
     before, after = moved.before, moved.after
     if json:
-        output.emit_json(
-            {
-                **contact_document(after),
-                "from_org": before.org_id,
-                "moved": before != after,
-                "revoked": [
-                    {"role": role.value, "effective_at": timeutil.to_iso(effective_at)}
-                    for role, effective_at in moved.revoked
-                ],
-            }
-        )
+        output.emit_json(documents.contact_moved(moved))
         return
     if before == after:
         output.line(f"Unchanged: {after.email} is already in organisation {after.org_id}")

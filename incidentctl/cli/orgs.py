@@ -1,16 +1,12 @@
 """``org add|list|show|set``."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from incidentctl import output
+from incidentctl import documents, output
 from incidentctl.cli.common import JsonOption, OrgId, state
 from incidentctl.cli.listings import CsvOption, one_form
-
-if TYPE_CHECKING:
-    from incidentctl.services.orgs import OrgOverview
-    from incidentctl.services.quota import QuotaStatus
 
 org_app = typer.Typer(
     name="org",
@@ -30,46 +26,6 @@ org_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(org_app)
-
-
-def quota_document(status: "QuotaStatus") -> dict[str, Any]:
-    """The ``quota ID --json`` document (docs/json.md)."""
-    published = status.published
-    return {
-        "org": status.org,
-        "maximum": status.maximum,
-        "used": status.used,
-        "remaining": status.remaining,
-        "experts": status.experts,
-        "over_quota": status.over_quota,
-        "published": None
-        if published is None
-        else {
-            "business_date": published.business_date,
-            "maximum": published.maximum,
-            "used": published.used,
-        },
-    }
-
-
-def org_document(view: "OrgOverview") -> dict[str, Any]:
-    org = view.org
-    document: dict[str, Any] = {
-        "id": org.id,
-        "name": org.name,
-        "employees": org.employees,
-        "sector": org.sector,
-        "quota_override": org.quota_override,
-        "quota_override_reason": org.quota_override_reason,
-        "domains": list(org.domains),
-        "contacts": view.contacts,
-        "active_contacts": view.active_contacts,
-        "portal_admins": view.portal_admins,
-        "quota": quota_document(view.quota),
-    }
-    if view.admins is not None:  # org show: who to ask for a role
-        document["admins"] = [{"email": email, "name": name} for email, name in view.admins]
-    return document
 
 
 @org_app.command("add")
@@ -111,15 +67,7 @@ def add(
         sector=sector,
     )
     if json:
-        output.emit_json(
-            {
-                "id": org.id,
-                "name": org.name,
-                "employees": org.employees,
-                "sector": org.sector,
-                "created": created,
-            }
-        )
+        output.emit_json(documents.org_added(org, created))
         return
     verb = "Added" if created else "Unchanged:"
     output.line(f"{verb} organisation {org.id} ({output.printable(org.name)})")
@@ -197,18 +145,7 @@ def set_(
         confirm=interactive.confirmation(yes=yes),
     )
     if json:
-        output.emit_json(
-            {
-                "id": after.id,
-                "changed": before != after,
-                "name": after.name,
-                "employees": after.employees,
-                "sector": after.sector,
-                "quota_override": after.quota_override,
-                "quota_override_reason": after.quota_override_reason,
-                "domains": list(after.domains),
-            }
-        )
+        output.emit_json(documents.org_changed(before, after))
         return
     if before == after:
         output.line(f"Unchanged: organisation {after.id}")
@@ -273,71 +210,9 @@ def import_(
         quiet=quiet,
     )
     if json:
-        output.emit_json(
-            {
-                "added": result.added,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "dry_run": dry_run,
-            }
-        )
+        output.emit_json(documents.orgs_imported(result, dry_run))
         return
     output.line(summary(source, result, dry_run=dry_run))
-
-
-ORG_CSV_COLUMNS = (
-    "id",
-    "name",
-    "employees",
-    "sector",
-    "quota_override",
-    "quota_override_reason",
-    "contacts",
-    "active_contacts",
-    "portal_admins",
-    "maximum",
-    "used",
-    "remaining",
-    "experts",
-    "over_quota",
-    "published_business_date",
-    "published_maximum",
-    "published_used",
-)
-"""The columns of ``org list --csv`` (docs/json.md, "CSV"): the keys of ``org list --json``
-with its ``quota`` object flattened."""
-
-
-def org_csv_row(view: "OrgOverview") -> list[object]:
-    """One row of ``org list --csv``, from the same document as ``--json``."""
-    document = org_document(view)
-    return [*(document[key] for key in ORG_CSV_COLUMNS[:9]), *quota_csv_row(view.quota)[1:]]
-
-
-QUOTA_CSV_COLUMNS = (
-    "org",
-    "maximum",
-    "used",
-    "remaining",
-    "experts",
-    "over_quota",
-    "published_business_date",
-    "published_maximum",
-    "published_used",
-)
-"""The columns of ``quota --csv`` (docs/json.md, "CSV"): the keys of ``quota --json`` with
-``published`` flattened."""
-
-
-def quota_csv_row(status: "QuotaStatus") -> list[object]:
-    document = quota_document(status)
-    published = document["published"] or {}
-    return [
-        *(document[key] for key in QUOTA_CSV_COLUMNS[:6]),
-        published.get("business_date"),
-        published.get("maximum"),
-        published.get("used"),
-    ]
 
 
 @org_app.command("list")
@@ -357,9 +232,10 @@ def list_(ctx: typer.Context, csv: CsvOption = False, json: JsonOption = False) 
     views = org_service.overviews(app.session.store, app.actor, app.clock.now)
     with paging():
         if json:
-            output.emit_json([org_document(view) for view in views])
+            output.emit_json([documents.organisation(view) for view in views])
         elif csv:
-            output.write_csv(ORG_CSV_COLUMNS, output.csv_rows(org_csv_row(v) for v in views))
+            rows = (documents.organisation_csv_row(view) for view in views)
+            output.write_csv(documents.ORG_CSV_COLUMNS, output.csv_rows(rows))
         else:
             output.table(
                 ["ID", "Name", "Employees", "Sector", "Contacts", "Submitters", "Maximum"],
@@ -394,7 +270,7 @@ def show(ctx: typer.Context, org_id: OrgId, json: JsonOption = False) -> None:
     app = state(ctx)
     (view,) = org_service.overviews(app.session.store, app.actor, app.clock.now, only=org_id)
     if json:
-        output.emit_json(org_document(view))
+        output.emit_json(documents.organisation(view))
         return
     org, quota = view.org, view.quota
     published = quota.published

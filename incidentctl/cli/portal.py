@@ -1,10 +1,10 @@
 """``check``, ``pending``, ``login``, ``incidents submit|list``, ``readiness``."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import (
     AppState,
     Email,
@@ -18,7 +18,6 @@ from incidentctl.cli.listings import CsvOption, one_form
 from incidentctl.errors import NOT_AUTHORIZED
 
 if TYPE_CHECKING:
-    from incidentctl.permissions import Permission
     from incidentctl.services import portal as portal_service
 
 incidents_app = typer.Typer(
@@ -42,17 +41,6 @@ def register(app: typer.Typer) -> None:
     app.command("login")(login)
     app.add_typer(incidents_app)
     app.command("readiness")(readiness)
-
-
-def _permission_document(permission: "Permission") -> dict[str, Any]:
-    return {
-        "status": permission.status,
-        "allowed": permission.allowed,
-        "effective_at": timeutil.to_iso(permission.effective_at)
-        if permission.effective_at
-        else None,
-        "reason": permission.reason,
-    }
 
 
 def check(
@@ -85,15 +73,7 @@ def check(
     moment = timeutil.parse_time(at, now=now, tz=app.session.timezone) if at is not None else now
     access = portal_service.check(app.session.store, app.actor, email, moment)
     if json:
-        output.emit_json(
-            {
-                "email": access.contact.email,
-                "at": timeutil.to_iso(access.at),
-                "submit": _permission_document(access.submit),
-                "view_all": _permission_document(access.view_all),
-                "advice": access.advice,
-            }
-        )
+        output.emit_json(documents.check(access))
     else:
         clock_notice(app)
         contact = access.contact
@@ -103,17 +83,15 @@ def check(
         )
         output.fields(
             [
-                ("Submit incidents", f"{access.submit.status}: {access.submit.reason}"),
-                ("View all incidents", f"{access.view_all.status}: {access.view_all.reason}"),
+                *(
+                    (permission.does.capitalize(), f"{decided.status}: {decided.reason}")
+                    for permission, decided in access.permissions.items()
+                ),
                 *([("What to do", access.advice)] if access.advice else []),
             ]
         )
     if not access.submit.allowed:
         raise typer.Exit(NOT_AUTHORIZED)
-
-
-PENDING_COLUMNS = ("email", "org", "role", "action", "requested_at", "effective_at")
-"""The columns of ``pending --csv`` (docs/json.md, "CSV"): the keys of ``pending --json``."""
 
 
 def pending(
@@ -126,8 +104,8 @@ def pending(
     \b
       incidentctl pending --org 1001
     """
-    from incidentctl.domain import Role
     from incidentctl.pager import paging
+    from incidentctl.roles import defined
     from incidentctl.services import portal as portal_service
 
     one_form(csv, json)
@@ -138,9 +116,9 @@ def pending(
         clock_notice(app)
     with paging():
         if json:
-            output.stream_json_array(dict(zip(PENDING_COLUMNS, row, strict=True)) for row in rows)
+            output.stream_json_array(documents.pending(rows))
         elif csv:
-            output.write_csv(PENDING_COLUMNS, output.csv_rows(rows))
+            output.write_csv(documents.PENDING_KEYS, output.csv_rows(rows))
         else:
             local = timeutil.LocalTimes(app.session.timezone)
             output.table(
@@ -149,7 +127,7 @@ def pending(
                     [
                         email,
                         org_id,
-                        Role(role).label,
+                        defined().named(role).label,
                         action,
                         local(requested),
                         local(effective),
@@ -177,7 +155,7 @@ def login(ctx: typer.Context, email: Email, json: JsonOption = False) -> None:
     now = app.clock.now
     contact = portal_service.login(app.session.store, app.actor, now, email)
     if json:
-        output.emit_json({"email": contact.email, "at": timeutil.to_iso(now)})
+        output.emit_json(documents.login(contact, now))
         return
     clock_notice(app)
     output.line(f"{contact.email} logged in at {show_time(app, now)}")
@@ -205,21 +183,10 @@ def incidents_submit(
     app = state(ctx)
     submitted = portal_service.submit(app.session.store, app.actor, app.clock.now, subject, body)
     if json:
-        output.emit_json(
-            {
-                "id": submitted.id,
-                "email": submitted.contact.email,
-                "org": submitted.contact.org_id,
-                "submitted_at": timeutil.to_iso(submitted.at),
-            }
-        )
+        output.emit_json(documents.incident_submitted(submitted))
         return
     clock_notice(app)
     output.line(f"Submitted incident {submitted.id} as {submitted.contact.email}")
-
-
-INCIDENT_COLUMNS = ("id", "submitted_at", "org", "email", "subject", "body")
-"""The columns of ``incidents list --csv`` (docs/json.md, "CSV"): the keys of its JSON."""
 
 
 @incidents_app.command("list")
@@ -245,15 +212,9 @@ def incidents_list(
         clock_notice(app)
     with paging():
         if json:
-            # No value is null, never "" (docs/json.md): an incident submitted without a body.
-            output.emit_json(
-                [
-                    {**dict(zip(INCIDENT_COLUMNS, row, strict=True)), "body": row[5] or None}
-                    for row in listing.rows
-                ]
-            )
+            output.emit_json(documents.incidents(listing.rows))
         elif csv:
-            output.write_csv(INCIDENT_COLUMNS, output.csv_rows(listing.rows))
+            output.write_csv(documents.INCIDENT_KEYS, output.csv_rows(listing.rows))
         else:
             _incident_table(app, listing)
 
@@ -271,10 +232,6 @@ def _incident_table(app: AppState, listing: "portal_service.IncidentList") -> No
         title=titles[listing.scope],
         empty="No incidents.",
     )
-
-
-READINESS_COLUMNS = ("finding", "org", "name", "email", "last_submitted")
-"""The columns of ``readiness --csv`` (docs/json.md, "CSV"): one row per finding."""
 
 
 def readiness(
@@ -305,54 +262,19 @@ def readiness(
         clock_notice(app)
     with paging():
         if json:
-            _readiness_json(report)
+            output.emit_json(documents.readiness(report))
         elif csv:
-            _readiness_csv(report)
+            rows = documents.readiness_csv_rows(report)
+            output.write_csv(documents.READINESS_COLUMNS, output.csv_rows(rows))
         else:
             _readiness_text(app, report)
 
 
-def _readiness_json(report: "portal_service.Readiness") -> None:
-    output.emit_json(
-        {
-            "enforcement_date": timeutil.to_iso(report.enforcement_date),
-            "before_enforcement": report.before_enforcement,
-            "days": report.days,
-            "organisations_without_submitter": [
-                {"org": org_id, "name": name}
-                for org_id, name in report.organisations_without_submitter
-            ],
-            "contacts_without_role": [
-                {"email": email, "org": org_id, "last_submitted": last}
-                for email, org_id, last in report.contacts_without_role
-            ],
-        }
-    )
-
-
-def _readiness_csv(report: "portal_service.Readiness") -> None:
-    output.write_csv(
-        READINESS_COLUMNS,
-        output.csv_rows(
-            [
-                *(
-                    ("no_submitter", org_id, name, None, None)
-                    for org_id, name in report.organisations_without_submitter
-                ),
-                *(
-                    ("no_role", org_id, None, email, last)
-                    for email, org_id, last in report.contacts_without_role
-                ),
-            ]
-        ),
-    )
-
-
 def _readiness_text(app: AppState, report: "portal_service.Readiness") -> None:
-    from incidentctl.domain import Role
+    from incidentctl.roles import defined
 
     when = show_time(app, report.enforcement_date)
-    submitter = Role.SUBMITTER.label
+    submitter = defined().quota_role.label
     if report.before_enforcement:
         output.line(f"From {when} only contacts with the {submitter} role may submit incidents.")
     else:

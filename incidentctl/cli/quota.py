@@ -5,12 +5,11 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 from typer.core import TyperGroup
 
-from incidentctl import output
+from incidentctl import documents, output
 from incidentctl.cli.clickapi import CompletionItem, Context
 from incidentctl.cli.common import AppState, JsonOption, OrgId, clock_notice, state
 from incidentctl.cli.completion import org_ids
 from incidentctl.cli.listings import CsvOption, one_form
-from incidentctl.cli.orgs import QUOTA_CSV_COLUMNS, quota_csv_row, quota_document
 
 if TYPE_CHECKING:
     from incidentctl.services.quota import MaximaChange
@@ -113,10 +112,11 @@ def show(
     app = state(ctx)
     status = quota_service.status(app.session.store, app.actor, app.clock.now, org_id)
     if json:
-        output.emit_json(quota_document(status))
+        output.emit_json(documents.quota(status))
         return
     if csv:
-        output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows([quota_csv_row(status)]))
+        row = documents.quota_csv_row(status)
+        output.write_csv(documents.QUOTA_CSV_COLUMNS, output.csv_rows([row]))
         return
     clock_notice(app)
     published = status.published
@@ -182,9 +182,10 @@ def _list(app: AppState, csv: bool, json: bool) -> None:
         clock_notice(app)
     with paging():
         if json:
-            output.emit_json([quota_document(s) for s in statuses])
+            output.emit_json([documents.quota(s) for s in statuses])
         elif csv:
-            output.write_csv(QUOTA_CSV_COLUMNS, output.csv_rows(quota_csv_row(s) for s in statuses))
+            rows = (documents.quota_csv_row(s) for s in statuses)
+            output.write_csv(documents.QUOTA_CSV_COLUMNS, output.csv_rows(rows))
         else:
             output.table(
                 ["Org", "Maximum", "Used", "Remaining", "Experts", "Over quota", "Published"],
@@ -219,25 +220,7 @@ def _explain(app: AppState, org_id: str, json: bool) -> None:
         else f"{band.from_employees}-{until - 1} employees"
     )
     if json:
-        output.emit_json(
-            {
-                "org": org.id,
-                "employees": org.employees,
-                "sector": org.sector,
-                "maximum": derivation.maximum,
-                "source": derivation.source,
-                "policy_sector": derivation.sector,
-                "policy_maximum": derivation.policy_maximum,
-                "band": {
-                    "from_employees": band.from_employees,
-                    "until_employees": until,
-                    "maximum": band.maximum,
-                },
-                "override": None
-                if derivation.override is None
-                else {"maximum": derivation.override, "reason": derivation.override_reason},
-            }
-        )
+        output.emit_json(documents.quota_explained(org, derivation))
         return
     if derivation.sector:
         bands = f"the bands of sector {derivation.sector!r} (comparable customers)"
@@ -279,7 +262,7 @@ def policy_show(ctx: typer.Context, json: JsonOption = False) -> None:
     app = state(ctx)
     policy, is_default = quota_service.show_policy(app.session.store, app.actor)
     if json:
-        output.emit_json({"default": is_default, "policy": quota_policy.to_document(policy)})
+        output.emit_json(documents.policy_shown(policy, is_default))
         return
     if is_default:
         output.line("# the built-in default policy (docs/roles-and-quota.md)")
@@ -314,7 +297,6 @@ def policy_load(
       incidentctl policy load policy.toml --dry-run
     """
     from incidentctl import files, interactive
-    from incidentctl import policy as quota_policy
     from incidentctl.domain import require_operator
     from incidentctl.services import quota as quota_service
 
@@ -334,18 +316,7 @@ def policy_load(
     )
     policy, maxima = loaded
     if json:
-        output.emit_json(
-            {
-                "loaded": source,
-                "dry_run": dry_run,
-                "policy": quota_policy.to_document(policy),
-                "maxima": {
-                    "lower": maxima.lower,
-                    "higher": maxima.higher,
-                    "over_quota": maxima.over_quota,
-                },
-            }
-        )
+        output.emit_json(documents.policy_loaded(source, dry_run, policy, maxima))
         return
     output.line(
         f"{'Checked' if dry_run else 'Loaded'} the quota policy from {source}: "

@@ -51,8 +51,8 @@ def recount(
       incidentctl recount --json >> recount.jsonl
       incidentctl recount --force
     """
-    from incidentctl import interactive
-    from incidentctl.domain import Role
+    from incidentctl import documents, interactive
+    from incidentctl.roles import defined
     from incidentctl.services import recount as recount_service
 
     app = state(ctx)
@@ -68,7 +68,7 @@ def recount(
             "nothing; check that --db names the store you use ('incidentctl where')"
         )
     if json:
-        output.emit_json(report.document())
+        output.emit_json(documents.recount(report))
         return
     if quiet and not report.needs_attention:
         return
@@ -95,7 +95,7 @@ def recount(
         output.line(f"Experts whose certification lapsed {since} ({len(report.lapsed_experts)}):")
         for expert in report.lapsed_experts[:_SHOWN]:
             counts = (
-                f" (holds {Role.SUBMITTER.label}: now counts toward the quota)"
+                f" (holds {defined().quota_role.label}: now counts toward the quota)"
                 if expert.submitter
                 else ""
             )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import AppState, JsonOption, clock_notice, state
 from incidentctl.cli.completion import contact_emails, role_names
 from incidentctl.errors import InvalidInput
@@ -137,14 +137,14 @@ def _run(
     yes: bool,
 ) -> None:
     from incidentctl import files, interactive
-    from incidentctl.domain import parse_role
+    from incidentctl.roles import parse_role
     from incidentctl.services import roles as role_service
 
     role = parse_role(role_name)
     if not emails and file is None:
         raise InvalidInput(
             f"{action} needs at least one EMAIL or --file",
-            hint=f"incidentctl {action} {role.value} jan@example.nl",
+            hint=f"incidentctl {action} {role.name} jan@example.nl",
         )
     if quiet and verbose:
         raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="--quiet")
@@ -166,7 +166,7 @@ def _run(
         rows = role_service.batch_rows(emails or [], lines)
         verb = "granting" if action == "grant" else "revoking"
         bar = stack.enter_context(
-            interactive.progress(f"{verb} {role.value}", source=stream, quiet=quiet)
+            interactive.progress(f"{verb} {role.name}", source=stream, quiet=quiet)
         )
         outcome = role_service.change(
             store,
@@ -181,12 +181,11 @@ def _run(
             confirm=interactive.pausing(bar, confirm),
         )
     if json:
-        _json(outcome)
+        output.emit_streamed(*documents.batch(outcome))
     else:
         _human(app, outcome, quiet=quiet, verbose=verbose)
-    error = role_service.refusal_error(outcome)
-    if error is not None:
-        raise error
+    if outcome.refusal is not None:
+        raise outcome.refusal
 
 
 def _human(app: AppState, outcome: "BatchOutcome", *, quiet: bool, verbose: bool) -> None:
@@ -198,7 +197,7 @@ def _human(app: AppState, outcome: "BatchOutcome", *, quiet: bool, verbose: bool
     if not quiet:
         clock_notice(app)
         every_row = verbose or total <= SUMMARY_FROM or not output.is_terminal()
-        _row_lines(app, outcome, outcome.rows(refused_only=not every_row))
+        _row_lines(app, outcome, outcome.results.rows(refused_only=not every_row))
         if not every_row:
             hidden = total - summary["refused"]
             of_total = f" of {total:,}" if hidden != total else ""
@@ -215,7 +214,7 @@ def _row_lines(app: AppState, outcome: "BatchOutcome", rows: "Iterator[ResultRow
     # A batch has few distinct effective times (usually one): format each once.
     takes_effect: dict[str, str] = {}
     lines: list[str] = []
-    for email, _, status, effective_at, reason, where in rows:
+    for email, _, status, effective_at, reason, where, _ in rows:
         if effective_at is not None:
             detail = takes_effect.get(effective_at)
             if detail is None:
@@ -258,34 +257,3 @@ def summary_line(outcome: "BatchOutcome") -> str:
         f"{summary[key]:,} {key}" for key in ("granted", "revoked", "unchanged", "refused")
     )
     return f"{counts}; done"
-
-
-def _json(outcome: "BatchOutcome") -> None:
-    """The batch document, written by hand so that a million results stream from SQLite:
-    indented in a terminal, one line otherwise, like every document (docs/json.md)."""
-    import json
-
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    write = sys.stdout.write
-    indented = output.is_terminal()
-    newline, indent = ("\n", "  ") if indented else ("", "")
-    fields = {
-        "applied": outcome.applied,
-        "dry_run": outcome.dry_run,
-        "action": outcome.action,
-        "role": outcome.role.value,
-    }
-    space = " " if not indented else ""
-    write(
-        "{"
-        + newline
-        + "".join(f"{indent}{encode(k)}: {encode(v)},{newline or space}" for k, v in fields.items())
-        + f'{indent}"results": '
-    )
-    output.stream_json_texts(
-        outcome.documents(),
-        level=1,
-        end="," + (newline or space),
-        indented=indented,
-    )
-    write(f'{indent}"summary": {encode(outcome.summary)}{newline}}}\n')

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentctl import output, timeutil
+from incidentctl import documents, output, timeutil
 from incidentctl.cli.common import JsonOption, show_time, state
 from incidentctl.vocabulary import SETTING_HELP
 
@@ -46,9 +46,7 @@ def settings_show(ctx: typer.Context, json: JsonOption = False) -> None:
     views = settings_service.settings(app.session.store, app.actor)
     clock = app.session.settings.simulated_clock
     if json:
-        document: dict[str, object] = {view.key: view.value for view in views}
-        document["clock"] = clock
-        output.emit_json(document)
+        output.emit_json(documents.settings(views, clock))
         return
     tz = app.session.timezone
     output.table(
@@ -97,7 +95,7 @@ def settings_set(
         app.session.store, app.actor, app.clock.now, key, value
     )
     if json:
-        output.emit_json({"key": key.strip().lower(), "before": before, "after": after})
+        output.emit_json(documents.setting_changed(key, before, after))
         return
     # Shown in the timezone in force after the change (a new timezone shows itself).
     tz = app.session.timezone

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from incidentctl import output
+from incidentctl import documents, output
 from incidentctl.cli.common import JsonOption, state
 from incidentctl.errors import STORE_UNAVAILABLE
 
@@ -64,7 +64,7 @@ def init(
             f"(mv {shlex.quote(str(app.path))} demo.db) and run incidentctl init again"
         )
     if json:
-        output.emit_json({"path": str(app.path), "created": created, "demo_added": demo_added})
+        output.emit_json(documents.init(app.path, created, demo_added))
         return
     output.line(f"{'Created' if created else 'Using'} the store at {app.path}")
     if demo:
@@ -93,12 +93,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     checks = store_file_service.doctor(app.path, explicit=app.db is not None)
     healthy = all(check.ok for check in checks)
     if json:
-        output.emit_json(
-            {
-                "healthy": healthy,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
-            }
-        )
+        output.emit_json(documents.doctor(checks))
     else:
         for check in checks:
             output.line(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
@@ -135,9 +130,7 @@ def where(ctx: typer.Context, json: JsonOption = False) -> None:
         source = SOURCE_DEFAULT
     location = store_file_service.where(app.path, source)
     if json:
-        output.emit_json(
-            {"path": str(location.path), "source": location.source, "exists": location.exists}
-        )
+        output.emit_json(documents.where(location))
         return
     how = {
         SOURCE_OPTION: "--db",
@@ -168,6 +161,6 @@ def backup(
     app = state(ctx)
     result = store_file_service.backup(app.session.store, app.actor, dest)
     if json:
-        output.emit_json({"path": str(result.path), "bytes": result.bytes, "pages": result.pages})
+        output.emit_json(documents.backup(result))
         return
     output.line(f"Backed up {app.path} to {result.path} ({result.bytes} bytes)")

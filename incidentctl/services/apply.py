@@ -1,5 +1,10 @@
 """``apply FILE``: make the role holders of the organisations in FILE match it (docs/apply.md),
-like ``terraform plan/apply``: compute the plan, check it, apply all of it or nothing."""
+like ``terraform plan/apply``: compute the plan, check it, apply all of it or nothing.
+
+The contacts the file lists are checked by the plan of ``grant`` (one per organisation and
+role), so an unknown contact, one of another organisation and an inactive one are refused in
+the words and with the exit codes of ``grant``; the error names the file's line and key path.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +16,18 @@ from typing import NamedTuple, NoReturn
 
 from incidentctl import applyfile
 from incidentctl.applyfile import OrgSection, Problem
-from incidentctl.domain import Action, Actor, Role
+from incidentctl.domain import Action, Actor
 from incidentctl.errors import (
-    NOT_AUTHORIZED,
-    NOT_FOUND,
+    INVALID_INPUT,
     QUOTA_EXCEEDED,
     Declined,
-    IncidentctlError,
-    InvalidInput,
-    NotAuthorized,
     NotFound,
-    QuotaExceeded,
+    Refused,
     StoreChanged,
 )
+from incidentctl.roles import Role, defined
 from incidentctl.services import roles as role_service
-from incidentctl.services.lookups import require_contact, require_org, require_portal_admin
+from incidentctl.services.lookups import require_org, require_portal_admin
 from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.store import Store
 from incidentctl.store import roles as role_store
@@ -55,12 +57,6 @@ class Plan:
     @property
     def changes(self) -> int:
         return len(self.grant) + len(self.revoke)
-
-
-_ERRORS: dict[int, type[IncidentctlError]] = {
-    NOT_FOUND: NotFound,
-    NOT_AUTHORIZED: NotAuthorized,
-}
 
 
 def apply(
@@ -123,7 +119,7 @@ def _run(
     with transaction as conn:
         require_portal_admin(conn, actor, "apply role assignments")
         progress.step("checking", len(sections), unit="organisations")
-        found = problems + _plan(conn, actor, sections, plan, progress)
+        found = problems + _plan(conn, store, actor, now, sections, plan, progress)
         if found:
             _refuse(found, source)
         if confirmed is not None and (plan.grant, plan.revoke) != confirmed:
@@ -134,9 +130,9 @@ def _run(
                 hint="run it again",
             )
         progress.step("writing")
-        for role in Role:
-            revokes = [c.email for c in plan.revoke if c.role is role]
-            grants = [c.email for c in plan.grant if c.role is role]
+        for role in defined():
+            revokes = [c.email for c in plan.revoke if c.role == role]
+            grants = [c.email for c in plan.grant if c.role == role]
             steps: tuple[tuple[Action, list[str]], ...] = (("revoke", revokes), ("grant", grants))
             for action, emails in steps:
                 if not emails:
@@ -151,15 +147,17 @@ def _run(
                     emails=emails,
                     reason=f"apply {source}",
                 )
-                if outcome.exit_code:
-                    _refuse_quota(conn, outcome.refusal, sections, source, prune)
+                if outcome.first_refused is not None:
+                    _refuse_quota(outcome.first_refused, sections, source, prune)
         plan.applied = not dry_run
     return plan
 
 
 def _plan(
     conn: sqlite3.Connection,
+    store: Store,
     actor: Actor,
+    now: datetime,
     sections: list[OrgSection],
     plan: Plan,
     progress: Progress,
@@ -173,42 +171,30 @@ def _plan(
             problems.append(Problem(section.line, section.path, exc.message, exc.exit_code))
             continue
         for role, entries in section.roles.items():
-            desired: dict[int, str] = {}
-            for entry in entries:
-                try:
-                    contact = require_contact(conn, entry.email, actor)
-                except NotFound as exc:
-                    problems.append(Problem(entry.line, entry.path, exc.message, exc.exit_code))
+            checked = role_service.check_holders(
+                conn,
+                actor,
+                now,
+                store.settings,
+                role=role,
+                org_id=org.id,
+                emails=[entry.email for entry in entries],
+            )
+            desired = set()
+            for entry, row in zip(entries, checked, strict=True):
+                if row.status == "refused":
+                    message = f"{entry.email}: {row.reason}"
+                    problems.append(
+                        Problem(entry.line, entry.path, message, row.cause or INVALID_INPUT)
+                    )
                     continue
-                if contact.org_id != org.id:
-                    problems.append(
-                        Problem(
-                            entry.line,
-                            entry.path,
-                            f"{contact.email} belongs to organisation {contact.org_id}, "
-                            f"not {org.id}",
-                            InvalidInput.exit_code,
-                        )
-                    )
-                elif not contact.active:
-                    problems.append(
-                        Problem(
-                            entry.line,
-                            entry.path,
-                            f"{contact.email} is inactive and cannot hold a role",
-                            InvalidInput.exit_code,
-                        )
-                    )
-                else:
-                    desired[contact.id] = contact.email
-            current = dict(role_store.holders(conn, org.id, role))
-            for contact_id, email in desired.items():
-                if contact_id in current:
+                desired.add(row.email)
+                if row.status == "unchanged":
                     plan.unchanged += 1
                 else:
-                    plan.grant.append(Change(email, role, org.id))
-            for contact_id, email in current.items():
-                if contact_id not in desired:
+                    plan.grant.append(Change(row.email, role, org.id))
+            for _, email in role_store.holders(conn, org.id, role):
+                if email not in desired:
                     extra = Change(email, role, org.id)
                     (plan.revoke if plan.prune else plan.not_in_file).append(extra)
     return problems
@@ -222,25 +208,20 @@ def _refuse(problems: list[Problem], source: str) -> None:
         key=lambda p: (p.exit_code, p.line if p.line is not None else sys.maxsize, order[id(p)]),
     )
     others = len(problems) - 1
-    error = _ERRORS.get(first.exit_code, InvalidInput)
-    raise error(
+    raise Refused(
         first.describe(source),
         hint=(f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
         + "nothing was written",
+        exit_code=first.exit_code,
     )
 
 
 def _refuse_quota(
-    conn: sqlite3.Connection,
-    refusal: str | None,
-    sections: list[OrgSection],
-    source: str,
-    prune: bool,
+    refused: role_service.ResultRow, sections: list[OrgSection], source: str, prune: bool
 ) -> NoReturn:
     """Raise the quota refusal of a step, naming the table of the first refused organisation."""
-    refused = next((row.org for row in role_service.results(conn) if row.status == "refused"), None)
-    section = next((s for s in sections if s.org_id == refused), None)
-    message = refusal or "quota exceeded"
+    section = next((s for s in sections if s.org_id == refused.org), None)
+    message = refused.reason or "quota exceeded"
     hint = (
         "list fewer submitters in the file, or ask the operator to raise the maximum"
         if prune
@@ -252,4 +233,4 @@ def _refuse_quota(
         if section is not None
         else f"{source}: {message}"
     )
-    raise QuotaExceeded(where, hint=f"{hint}; nothing was written")
+    raise Refused(where, hint=f"{hint}; nothing was written", exit_code=QUOTA_EXCEEDED)

@@ -12,7 +12,6 @@ from incidentctl.domain import (
     Actor,
     Contact,
     Organisation,
-    Role,
     RoleChange,
     email_in_domains,
     last_admin_leaving,
@@ -23,6 +22,7 @@ from incidentctl.domain import (
     shown_actor,
 )
 from incidentctl.errors import Declined, InvalidInput, NotAuthorized, NotFound, StoreChanged
+from incidentctl.roles import Role, defined
 from incidentctl.services import roles as role_service
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import (
@@ -39,7 +39,6 @@ from incidentctl.store import imports as import_store
 from incidentctl.store import roles as role_store
 
 # The forms and columns of the listing, for the command line (docs/json.md, "CSV").
-from incidentctl.store.contacts import LISTING_COLUMNS as LISTING_COLUMNS
 from incidentctl.store.contacts import ListingForm as ListingForm
 
 DEACTIVATED = "contact deactivated"
@@ -615,7 +614,7 @@ def show(store: Store, actor: Actor, now: datetime, email: str) -> ContactDetail
                 hint=ask_portal_admin(conn, contact.org_id, "about another contact"),
             )
         latest = {}
-        for role in Role:
+        for role in defined():
             change = role_store.latest(conn, contact.id, role)
             if change is not None:
                 latest[role] = change._replace(actor=shown_actor(actor, change.actor))

@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from incidentctl import timeutil
-from incidentctl.domain import Actor, Contact, Organisation, Role
+from incidentctl.domain import Actor, Contact, Organisation
 from incidentctl.errors import InvalidInput
+from incidentctl.roles import defined
 from incidentctl.services import contacts as contact_service
 from incidentctl.services import orgs as org_service
 from incidentctl.services import roles as role_service
@@ -52,25 +53,17 @@ _ORGS = (
 )
 
 # email, org, name, portal admin, expert for this many more days (None: no certificate),
-# active, roles granted a day ago
-_CONTACTS: tuple[tuple[str, str, str, bool, int | None, bool, tuple[Role, ...]], ...] = (
-    (
-        "anouk@vandijk.nl",
-        "1001",
-        "Anouk van Dijk",
-        True,
-        None,
-        True,
-        (Role.SUBMITTER, Role.MANAGER),
-    ),
-    ("bram@vandijk.nl", "1001", "Bram de Vries", False, None, True, (Role.SUBMITTER,)),
-    ("chantal@vandijk.nl", "1001", "Chantal Bakker", False, 200, True, (Role.SUBMITTER,)),
+# active, the names of the roles granted a day ago (of incidentctl.roles)
+_CONTACTS: tuple[tuple[str, str, str, bool, int | None, bool, tuple[str, ...]], ...] = (
+    ("anouk@vandijk.nl", "1001", "Anouk van Dijk", True, None, True, ("submitter", "manager")),
+    ("bram@vandijk.nl", "1001", "Bram de Vries", False, None, True, ("submitter",)),
+    ("chantal@vandijk.nl", "1001", "Chantal Bakker", False, 200, True, ("submitter",)),
     ("dirk@vandijk.nl", "1001", "Dirk Jansen", False, None, True, ()),
-    ("els@delinde.nl", "1002", "Els Visser", True, None, True, (Role.MANAGER,)),
-    ("fatima@delinde.nl", "1002", "Fatima El Amrani", False, None, True, (Role.SUBMITTER,)),
-    ("gert@delinde.nl", "1002", "Gert Mulder", False, -3, True, (Role.SUBMITTER,)),
+    ("els@delinde.nl", "1002", "Els Visser", True, None, True, ("manager",)),
+    ("fatima@delinde.nl", "1002", "Fatima El Amrani", False, None, True, ("submitter",)),
+    ("gert@delinde.nl", "1002", "Gert Mulder", False, -3, True, ("submitter",)),
     ("hanna@delinde.nl", "1002", "Hanna de Boer", False, None, False, ()),
-    ("ilse@oosterwold.nl", "1003", "Ilse Smit", True, None, True, (Role.SUBMITTER,)),
+    ("ilse@oosterwold.nl", "1003", "Ilse Smit", True, None, True, ("submitter",)),
     ("jeroen@oosterwold.nl", "1003", "Jeroen Bos", False, None, True, ()),
     ("koen@snel.nl", "1004", "Koen Snel", False, None, True, ()),
 )
@@ -98,7 +91,8 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
                 conn, actor, yesterday, Contact(0, email, org_id, name, active, admin, expert)
             )
         settings = store.settings
-        for role in Role:
+        roles = defined()
+        for role in roles:
             role_service.apply_emails(
                 conn,
                 actor,
@@ -106,7 +100,7 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
                 settings,
                 action="grant",
                 role=role,
-                emails=[row[0] for row in _CONTACTS if role in row[6]],
+                emails=[row[0] for row in _CONTACTS if role.name in row[6]],
                 reason="demo data",
             )
         # One change still propagating, to show 'pending' and 'check'.
@@ -116,7 +110,7 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
             now,
             settings,
             action="grant",
-            role=Role.SUBMITTER,
+            role=roles.quota_role,
             emails=["jeroen@oosterwold.nl"],
             reason="demo data: still propagating",
         )

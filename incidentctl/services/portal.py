@@ -10,14 +10,10 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from incidentctl import timeutil
-from incidentctl.domain import Actor, Contact, Role, check_text, parse_email
+from incidentctl.domain import Actor, Contact, check_text, parse_email
 from incidentctl.errors import InvalidInput, NotAuthorized
-from incidentctl.permissions import (
-    Permission,
-    role_state,
-    submit_permission,
-    view_all_permission,
-)
+from incidentctl.permissions import Permission, permissions_at, role_state
+from incidentctl.roles import SUBMIT, VIEW_ALL, PortalPermission, Role, defined
 from incidentctl.services.lookups import (
     ask_portal_admin,
     listing_scope,
@@ -37,19 +33,27 @@ class Access(NamedTuple):
 
     contact: Contact
     at: datetime
-    submit: Permission
-    view_all: Permission
+    permissions: dict[PortalPermission, Permission]  # every one, in the order check shows them
     advice: str | None  # for submitting: None when allowed
 
     @property
+    def submit(self) -> Permission:
+        return self.permissions[SUBMIT]
+
+    @property
+    def view_all(self) -> Permission:
+        return self.permissions[VIEW_ALL]
+
+    @property
     def listing(self) -> tuple[Role, Permission]:
-        """The permission that decides what ``incidents list`` shows, and its role: viewing
-        all when that is allowed or waiting for a log-in or the delay, else submitting."""
+        """The permission that decides what ``incidents list`` shows, and the role to ask
+        for: viewing all when that is allowed or waiting for a log-in or the delay, else
+        submitting."""
         if self.view_all.allowed or (
             self.view_all.status in ("relogin", "pending") and not self.submit.allowed
         ):
-            return Role.MANAGER, self.view_all
-        return Role.SUBMITTER, self.submit
+            return defined().giving(VIEW_ALL)[0], self.view_all
+        return defined().giving(SUBMIT)[0], self.submit
 
 
 def permissions(conn: sqlite3.Connection, store: Store, contact: Contact, at: datetime) -> Access:
@@ -58,17 +62,18 @@ def permissions(conn: sqlite3.Connection, store: Store, contact: Contact, at: da
     history = role_store.history(conn, contact.id)
     login = session_store.last_login(conn, contact.id, timeutil.to_iso(at))
     last_login = timeutil.from_iso(login) if login else None
-    states = {role: role_state([c for c in history if c.role is role], at) for role in Role}
-    tz = settings.timezone
-    submit = submit_permission(
-        contact, states[Role.SUBMITTER], last_login, at, settings.enforcement_date, tz
+    states = {role: role_state([c for c in history if c.role == role], at) for role in defined()}
+    permissions = permissions_at(
+        contact, states, last_login, at, settings.enforcement_date, settings.timezone
     )
+    submit = permissions[SUBMIT]
     return Access(
         contact=contact,
         at=at,
-        submit=submit,
-        view_all=view_all_permission(contact, states[Role.MANAGER], last_login, at, tz),
-        advice=None if submit.allowed else advice(conn, contact, Role.SUBMITTER, submit),
+        permissions=permissions,
+        advice=None
+        if submit.allowed
+        else advice(conn, contact, defined().giving(SUBMIT)[0], submit),
     )
 
 
@@ -159,7 +164,7 @@ def advice(conn: sqlite3.Connection, contact: Contact, role: Role, permission: P
             f"--active'): " + ask_portal_admin(conn, contact.org_id, "to activate it")
         )
     if contact.portal_admin:
-        return f"as a portal admin you can grant it: incidentctl grant {role.value} {contact.email}"
+        return f"as a portal admin you can grant it: incidentctl grant {role.name} {contact.email}"
     return ask_portal_admin(conn, contact.org_id, f"to grant the {role.label} role")
 
 

@@ -13,7 +13,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from incidentctl import timeutil
+from incidentctl import documents, timeutil
 from incidentctl.domain import Actor, require_operator
 from incidentctl.services.progress import NO_PROGRESS, Progress
 from incidentctl.services.quota import load_policy
@@ -64,32 +64,10 @@ class Report(NamedTuple):
             )
         )
 
-    def document(self) -> dict[str, Any]:
-        return {
-            "business_date": self.business_date,
-            "status": self.status,
-            "forced": self.forced,
-            "organisations": self.organisations,
-            "over_quota": [
-                {"org": o.org, "used": o.used, "maximum": o.maximum} for o in self.over_quota
-            ],
-            "lapsed_experts": [
-                {
-                    "email": e.email,
-                    "org": e.org,
-                    "expert_until": e.expert_until,
-                    "submitter": e.submitter,
-                }
-                for e in self.lapsed_experts
-            ],
-            "lapsed_since": self.lapsed_since,
-            "without_admin": self.without_admin,
-            "nobody_can_submit": self.nobody_can_submit,
-            "pending_changes": self.pending_changes,
-        }
-
     @classmethod
     def from_document(cls, document: dict[str, Any], status: str) -> Report:
+        """The report of an earlier run from the document the store kept, which
+        :func:`incidentctl.documents.recount` made; keys added since then take a default."""
         return cls(
             business_date=document["business_date"],
             status=status,
@@ -143,7 +121,7 @@ def recount(
             started_at=timeutil.to_iso(now),
             finished_at=timeutil.to_iso(finished),
             forced=force,
-            report=json.dumps(report.document(), ensure_ascii=False),
+            report=json.dumps(documents.recount(report), ensure_ascii=False),
         )
         audit.append(
             conn,

@@ -13,108 +13,113 @@ refuses it when the store changed meanwhile.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from itertools import islice
 from typing import NamedTuple
 
 from incidentctl import timeutil
-from incidentctl.domain import (
-    Action,
-    Actor,
-    Contact,
-    Role,
-    Settings,
-    check_text,
-    is_valid_email,
-)
-from incidentctl.errors import (
-    INVALID_INPUT,
-    NOT_AUTHORIZED,
-    NOT_FOUND,
-    QUOTA_EXCEEDED,
-    Declined,
-    IncidentctlError,
-    InvalidInput,
-    NotAuthorized,
-    NotFound,
-    QuotaExceeded,
-    StoreChanged,
-)
+from incidentctl.domain import Action, Actor, Contact, Settings, check_text, is_valid_email
+from incidentctl.errors import INVALID_INPUT, QUOTA_EXCEEDED, Declined, Refused, StoreChanged
+from incidentctl.roles import Role, defined
 from incidentctl.services.lookups import require_portal_admin
 from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.services.quota import load_policy
 from incidentctl.store import Store
 from incidentctl.store import roles as role_store
 from incidentctl.store.quota import maximum_sql
-from incidentctl.store.roles import ORIGIN_ARGUMENT, ORIGIN_FILE, BatchRow
 
 _CHUNK = 10_000
 _PER_ORG_COUNT_LIMIT = 50  # up to this many organisations, count each from its index
+
+ARGUMENT = "argument"
+LINE = "line"
+
+BatchRow = tuple[str, int, str]
+"""One row of a batch, a plain tuple (a million are cheap): where it came from
+(:data:`ARGUMENT` or :data:`LINE` of a file), its number there, and the e-mail as given."""
 
 
 class ResultRow(NamedTuple):
     """What happened (or would happen) to one row of a batch (a tuple: a million are cheap)."""
 
-    email: str
+    email: str  # as stored; as given when no contact has it
     org: str | None
-    status: str
+    status: str  # granted, revoked, unchanged or refused
     effective_at: str | None
     reason: str | None
     where: str  # "argument N" or "line N"
+    cause: int | None  # a refusal's exit code
+
+
+class BatchResults:
+    """The rows of one batch, read from the store as they are iterated, so a million cost
+    no memory. They can be read (any number of times) until the next batch on the same
+    store starts; after that, reading them raises RuntimeError instead of giving another
+    batch's rows."""
+
+    __slots__ = ("_batch", "_conn", "_role")
+
+    def __init__(self, conn: sqlite3.Connection, batch: int, role: Role) -> None:
+        self._conn, self._batch, self._role = conn, batch, role
+
+    def rows(self, *, refused_only: bool = False) -> Iterator[ResultRow]:
+        """Every row in input order (only the refused ones, with ``refused_only``)."""
+        found = role_store.iter_plan(self._conn, self._batch, refused_only=refused_only)
+        return map(ResultRow._make, found)
+
+    def documents(self) -> Iterator[str]:
+        """The same rows as the JSON objects of the ``results`` of ``grant/revoke --json``,
+        made by SQLite (:func:`incidentctl.documents.batch`)."""
+        return role_store.iter_plan_json(self._conn, self._batch, self._role)
 
 
 class BatchOutcome(NamedTuple):
-    """The summary of a batch, and its rows (read from the batch's temporary table as they
-    are used, so a million cost no memory)."""
+    """What a batch did (or would do): its summary, its first refusal, and its rows."""
 
     action: Action
     role: Role
     applied: bool
     dry_run: bool
     summary: dict[str, int]
-    exit_code: int  # 0, or the exit code of the first cause of refusal
-    refusal: str | None
-    first_refused: ResultRow | None  # the first row refused for ``refusal``
-    rows: Callable[..., Iterator[ResultRow]]  # rows(refused_only=False)
-    documents: Callable[[], Iterator[str]]  # the rows as the JSON objects of --json
+    first_refused: ResultRow | None  # the row whose refusal decides the exit code
+    results: BatchResults
+
+    @property
+    def exit_code(self) -> int:
+        """0, or the exit code of the first cause of refusal."""
+        first = self.first_refused
+        return 0 if first is None else first.cause or INVALID_INPUT
+
+    @property
+    def refusal(self) -> Refused | None:
+        """The error a refused batch ends with, after its rows or document are shown: the
+        exit code is the first cause's, and the message names that row's argument or line;
+        None for a batch that was not refused."""
+        first = self.first_refused
+        if first is None:
+            return None
+        refused = self.summary["refused"]
+        # The quota is about an organisation (named in the reason), not about one row.
+        where = f" ({first.where})" if self.exit_code != QUOTA_EXCEEDED else ""
+        return Refused(
+            f"{self.action} refused for {refused:,} row{'s' if refused != 1 else ''}: "
+            f"{first.reason}{where}",
+            hint=_refusal_hint(self.exit_code, first),
+            exit_code=self.exit_code,
+        )
 
 
-_REFUSALS: dict[int, type[IncidentctlError]] = {
-    INVALID_INPUT: InvalidInput,
-    NOT_FOUND: NotFound,
-    NOT_AUTHORIZED: NotAuthorized,
-    QUOTA_EXCEEDED: QuotaExceeded,
-}
-
-
-def refusal_error(outcome: BatchOutcome) -> IncidentctlError | None:
-    """The error a refused batch ends with (its exit code is the first cause's), naming the
-    first refused row's argument or line; None for a batch that was not refused."""
-    if not outcome.exit_code:
-        return None
-    refused = outcome.summary["refused"]
-    first = outcome.first_refused
-    # The quota is about an organisation (named in the reason), not about one row.
-    where = f" ({first.where})" if first is not None and outcome.exit_code != QUOTA_EXCEEDED else ""
-    message = (
-        f"{outcome.action} refused for {refused:,} row{'s' if refused != 1 else ''}: "
-        f"{outcome.refusal}{where}"
-    )
-    return _REFUSALS.get(outcome.exit_code, InvalidInput)(message, _refusal_hint(outcome))
-
-
-def _refusal_hint(outcome: BatchOutcome) -> str:
-    first = outcome.first_refused
-    if outcome.exit_code == QUOTA_EXCEEDED:
+def _refusal_hint(exit_code: int, first: ResultRow) -> str:
+    if exit_code == QUOTA_EXCEEDED:
         hint = (
             "revoke a submitter first, or ask the operator to raise the maximum "
             "('incidentctl org set ID --quota N --reason ...'); certified experts don't count"
         )
-    elif first is not None and first.reason == role_store.REASONS["inactive"]:
+    elif first.reason == role_store.REASONS["inactive"]:
         hint = f"activate the contact first: incidentctl contacts set {first.email} --active"
-    elif outcome.exit_code == INVALID_INPUT:
+    elif exit_code == INVALID_INPUT:
         hint = "correct the refused rows"
     else:
         hint = "check the addresses with 'incidentctl contacts list'"
@@ -125,9 +130,9 @@ def batch_rows(emails: list[str], lines: Iterable[tuple[int, str]] = ()) -> Iter
     """The rows of a batch: the e-mail arguments (by position), then the (line, e-mail) of a
     ``--file``, each remembered by where it came from."""
     for position, email in enumerate(emails, start=1):
-        yield (ORIGIN_ARGUMENT, position, email.strip())
+        yield (ARGUMENT, position, email.strip())
     for line, email in lines:
-        yield (ORIGIN_FILE, line, email)
+        yield (LINE, line, email)
 
 
 def change(
@@ -157,13 +162,15 @@ def change(
         with store.read() as conn:
             require_portal_admin(conn, actor, f"{action} roles")
     progress.step("reading", of_input=True)
-    role_store.start_batch(store.conn)
+    batch = role_store.start_batch(store.conn)
     iterator = iter(rows)
     while chunk := list(islice(iterator, _CHUNK)):
         role_store.add_to_batch(store.conn, chunk)
         progress.advance(len(chunk))
     progress.step("checking")
-    plan = partial(plan_and_apply, actor=actor, now=now, settings=settings, action=action)
+    plan = partial(
+        plan_and_apply, batch=batch, actor=actor, now=now, settings=settings, action=action
+    )
     confirmed: Confirmed | None = None
     if confirm is not None and action == "revoke" and not dry_run:
         with store.read() as conn:
@@ -197,6 +204,7 @@ def _organisations(count: int) -> str:
 
 def plan_and_apply(
     conn: sqlite3.Connection,
+    batch: int,
     actor: Actor,
     now: datetime,
     settings: Settings,
@@ -211,28 +219,18 @@ def plan_and_apply(
     changes take effect after the propagation delay; experts are those certified today.
     With ``confirmed``, the plan must still be what a person confirmed, or nothing is
     written (:class:`StoreChanged`)."""
-    delay_end = now + settings.propagation_delay
-    today = timeutil.local_date(now, settings.timezone)
-    role_store.plan_batch(
-        conn,
-        action=action,
-        role=role,
-        today=today,
-        effective_at=timeutil.to_iso(delay_end),
-        actor_org=actor.contact.org_id if actor.contact is not None else None,
-    )
+    today = _plan(conn, actor, now, settings, action=action, role=role)
     malformed = [
         pos for pos, given in role_store.unknown_in_plan(conn) if not is_valid_email(given)
     ]
     if malformed:
         role_store.refuse_in_plan(conn, malformed, INVALID_INPUT, "not a valid e-mail address")
-    if action == "grant" and role is Role.SUBMITTER:
+    if action == "grant" and role.quota:
         _check_quota(conn, today, timeutil.to_iso(now))
     summary, first_refused = role_store.plan_summary(conn)
     if confirmed is not None:
         _require_confirmed(conn, action, summary, confirmed)
-    cause = first_refused[0] if first_refused is not None else None
-    applied = cause is None and write
+    applied = first_refused is None and write
     if applied and (summary["granted"] or summary["revoked"]):
         role_store.apply_plan(
             conn,
@@ -242,19 +240,41 @@ def plan_and_apply(
             actor=actor.name,
             reason=reason,
         )
-    refused_row = ResultRow._make(first_refused[1:]) if first_refused is not None else None
     return BatchOutcome(
         action=action,
         role=role,
         applied=applied,
         dry_run=not write,
         summary=summary,
-        exit_code=cause or 0,
-        refusal=refused_row.reason if refused_row is not None else None,
-        first_refused=refused_row,
-        rows=partial(results, conn),
-        documents=partial(result_documents, conn, role),
+        first_refused=None if first_refused is None else ResultRow._make(first_refused),
+        results=BatchResults(conn, batch, role),
     )
+
+
+def _plan(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    *,
+    action: Action,
+    role: Role,
+    within_org: str | None = None,
+) -> date:
+    """Classify the loaded batch (changes take effect after the propagation delay, and
+    never before the previous change of the same contact and role); the business date
+    whose experts it counted."""
+    today = timeutil.local_date(now, settings.timezone)
+    role_store.plan_batch(
+        conn,
+        action=action,
+        role=role,
+        today=today,
+        effective_at=timeutil.to_iso(now + settings.propagation_delay),
+        actor_org=actor.org_id,
+        within_org=within_org,
+    )
+    return today
 
 
 def _require_confirmed(
@@ -302,17 +322,6 @@ def _check_quota(conn: sqlite3.Connection, today: date, now: str) -> None:
             )
 
 
-def results(conn: sqlite3.Connection, *, refused_only: bool = False) -> Iterator[ResultRow]:
-    """The rows of the last batch on this connection, in input order (only the refused
-    ones, with ``refused_only``)."""
-    return map(ResultRow._make, role_store.iter_plan(conn, refused_only=refused_only))
-
-
-def result_documents(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
-    """The same rows as the JSON objects of ``grant/revoke --json`` (docs/json.md)."""
-    return role_store.iter_plan_json(conn, role)
-
-
 def apply_emails(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -324,14 +333,33 @@ def apply_emails(
     emails: Iterable[str],
     reason: str | None,
 ) -> BatchOutcome:
-    """A batch inside the caller's write transaction (deactivation, the demo data)."""
-    role_store.start_batch(conn)
-    role_store.add_to_batch(
-        conn, [(ORIGIN_ARGUMENT, n, email) for n, email in enumerate(emails, start=1)]
-    )
+    """A batch inside the caller's write transaction (deactivation, ``apply``, the demo
+    data): written unless refused; the caller ends a refused one."""
+    batch = role_store.start_batch(conn)
+    role_store.add_to_batch(conn, batch_rows(list(emails)))
     return plan_and_apply(
-        conn, actor, now, settings, action=action, role=role, write=True, reason=reason
+        conn, batch, actor, now, settings, action=action, role=role, write=True, reason=reason
     )
+
+
+def check_holders(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    *,
+    role: Role,
+    org_id: str,
+    emails: list[str],
+) -> list[ResultRow]:
+    """Whether each of ``emails`` may hold ``role`` in organisation ``org_id``, classified
+    by the same plan as a grant (without its quota check, and writing nothing): refused
+    (unknown, of another organisation, inactive: the words and exit codes of ``grant``),
+    unchanged (holds it already) or granted (would get it). ``apply`` checks its file so."""
+    batch = role_store.start_batch(conn)
+    role_store.add_to_batch(conn, batch_rows(emails))
+    _plan(conn, actor, now, settings, action="grant", role=role, within_org=org_id)
+    return list(BatchResults(conn, batch, role).rows())
 
 
 def revoke_all(
@@ -344,7 +372,7 @@ def revoke_all(
 ) -> list[tuple[Role, datetime]]:
     """Revoke every incident role the contact holds (deactivation): (role, takes effect)."""
     revoked = []
-    for role in Role:
+    for role in defined():
         outcome = apply_emails(
             conn,
             actor,
@@ -356,6 +384,6 @@ def revoke_all(
             reason=reason,
         )
         if outcome.summary["revoked"]:
-            (row,) = results(conn)
+            (row,) = outcome.results.rows()
             revoked.append((role, timeutil.from_iso(row.effective_at or "")))
     return revoked

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, Literal
 
 from incidentctl.csvcells import neutralise_sql
-from incidentctl.domain import Contact, Role
+from incidentctl.documents import CONTACT_LISTING_KEYS
+from incidentctl.domain import Contact
+from incidentctl.roles import Role, Roles, defined
 from incidentctl.store.roles import latest_action_sql
 
 _COLUMNS = "id, email, org_id, name, active, portal_admin, expert_until"
-
-LISTING_COLUMNS = ("email", "org", "name", "active", "portal_admin", "expert_until", "roles")
-"""The contract columns of ``contacts list`` (docs/json.md), in order."""
 
 ListingRow = tuple[str, str, str, bool, bool, str | None, list[str]]
 
@@ -76,38 +76,70 @@ def update(conn: sqlite3.Connection, contact: Contact) -> None:
 
 ListingForm = Literal["rows", "table", "csv", "json"]
 
-# Which roles a contact holds, as last granted or revoked: 0 none, 1 submitter, 2 manager,
-# 3 both; each latest change is looked up once, from the (contact_id, role) index.
-_ROLES = (
-    f"(({latest_action_sql('c', Role.SUBMITTER)} IS 'grant') "
-    f"+ 2 * ({latest_action_sql('c', Role.MANAGER)} IS 'grant'))"
-)
-_ROLE_NAMES = {1: ["submitter"], 2: ["manager"], 3: ["submitter", "manager"]}
-_ROLE_LABELS = (
-    f"CASE {_ROLES} WHEN 1 THEN '{Role.SUBMITTER.label}' WHEN 2 THEN '{Role.MANAGER.label}' "
-    f"WHEN 3 THEN '{Role.SUBMITTER.label}, {Role.MANAGER.label}' ELSE '-' END"
-)
-_SELECT: dict[str, str] = {
-    "rows": f"c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, {_ROLES}",
-    # The table, CSV and JSON forms are made by SQLite itself, so a million rows stream out
-    # at the speed of the query (docs/performance.md). The table's cells are the text people
-    # see (yes/no, '-' for none, both names of each role); printable() is still applied.
-    "table": "c.email, c.org_id, c.name, iif(c.active, 'yes', 'no'), "
-    "iif(c.portal_admin, 'yes', 'no'), coalesce(c.expert_until, '-'), "
-    f"{_ROLE_LABELS}",
-    # Text a person typed may start like a spreadsheet formula: neutralised (docs/json.md).
-    "csv": f"{neutralise_sql('c.email')}, {neutralise_sql('c.org_id')}, "
-    f"{neutralise_sql('c.name')}, iif(c.active, 'true', 'false'), "
-    "iif(c.portal_admin, 'true', 'false'), c.expert_until, "
-    f"CASE {_ROLES} WHEN 1 THEN 'submitter' WHEN 2 THEN 'manager' "
-    "WHEN 3 THEN 'submitter;manager' ELSE '' END",
-    "json": "json_object('email', c.email, 'org', c.org_id, 'name', c.name, "
-    "'active', json(iif(c.active, 'true', 'false')), "
-    "'portal_admin', json(iif(c.portal_admin, 'true', 'false')), "
-    "'expert_until', c.expert_until, "
-    f"'roles', json(CASE {_ROLES} WHEN 1 THEN '[\"submitter\"]' "
-    "WHEN 2 THEN '[\"manager\"]' WHEN 3 THEN '[\"submitter\",\"manager\"]' ELSE '[]' END))",
-}
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Listing:
+    """The SELECT of each listing form, and the role names of each value of the roles
+    column, for one definition of the roles (:mod:`incidentctl.roles`)."""
+
+    def __init__(self, roles: Roles) -> None:
+        # Which roles a contact holds, as last granted or revoked, as one number: the sum of
+        # 2**i for each role i held (0 none; for submitter and manager 1, 2, or 3 for both).
+        # Each latest change is looked up once, from the (contact_id, role) index.
+        held = [f"({latest_action_sql('c', role)} IS 'grant')" for role in roles]
+        mask = "(" + " + ".join(f"{1 << i} * {h}" if i else h for i, h in enumerate(held)) + ")"
+        combinations: dict[int, list[Role]] = {
+            number: [role for i, role in enumerate(roles) if number & (1 << i)]
+            for number in range(1, 1 << len(roles))
+        }
+        self.names = {n: [role.name for role in of] for n, of in combinations.items()}
+
+        def case(text: dict[int, str], none: str) -> str:
+            whens = " ".join(f"WHEN {n} THEN {_literal(t)}" for n, t in text.items())
+            return f"CASE {mask} {whens} ELSE {_literal(none)} END"
+
+        labels = {n: ", ".join(role.label for role in of) for n, of in combinations.items()}
+        cells = {n: ";".join(names) for n, names in self.names.items()}
+        arrays = {
+            n: "[" + ",".join(f'"{m}"' for m in names) + "]" for n, names in self.names.items()
+        }
+        json_values = (
+            "c.email",
+            "c.org_id",
+            "c.name",
+            "json(iif(c.active, 'true', 'false'))",
+            "json(iif(c.portal_admin, 'true', 'false'))",
+            "c.expert_until",
+            f"json({case(arrays, '[]')})",
+        )
+        pairs = zip(CONTACT_LISTING_KEYS, json_values, strict=True)
+        self.select: dict[str, str] = {
+            "rows": f"c.email, c.org_id, c.name, c.active, c.portal_admin, c.expert_until, {mask}",
+            # The table, CSV and JSON forms are made by SQLite itself, so a million rows
+            # stream out at the speed of the query (docs/performance.md). The table's cells
+            # are the text people see (yes/no, '-' for none, both names of each role);
+            # printable() is still applied.
+            "table": "c.email, c.org_id, c.name, iif(c.active, 'yes', 'no'), "
+            "iif(c.portal_admin, 'yes', 'no'), coalesce(c.expert_until, '-'), "
+            f"{case(labels, '-')}",
+            # Text a person typed may start like a spreadsheet formula: neutralised
+            # (docs/json.md).
+            "csv": f"{neutralise_sql('c.email')}, {neutralise_sql('c.org_id')}, "
+            f"{neutralise_sql('c.name')}, iif(c.active, 'true', 'false'), "
+            "iif(c.portal_admin, 'true', 'false'), c.expert_until, "
+            f"{case(cells, '')}",
+            "json": "json_object("
+            + ", ".join(f"{_literal(key)}, {value}" for key, value in pairs)
+            + ")",
+        }
+
+
+@functools.cache
+def _listing(roles: Roles) -> _Listing:
+    return _Listing(roles)
 
 
 def listing(
@@ -122,7 +154,7 @@ def listing(
     """Contacts with their roles as last granted or revoked, by organisation and e-mail:
     ``rows`` as :data:`ListingRow` tuples, ``table`` as tuples of the text a table shows,
     ``csv`` as tuples of CSV cells, ``json`` as one JSON object (text) per contact, with the
-    keys of :data:`LISTING_COLUMNS`.
+    keys of :data:`incidentctl.documents.CONTACT_LISTING_KEYS`.
 
     Streams from the (org_id, email) index: rows are produced as they are read, never
     gathered, so listing a million contacts holds one row at a time.
@@ -143,8 +175,9 @@ def listing(
             "AND p.effective_at > ? AND p.requested_at <= ?)"
         )
         params += [pending_at, pending_at]
+    forms = _listing(defined())
     sql = (
-        f"SELECT {_SELECT[form]} FROM contacts c"
+        f"SELECT {forms.select[form]} FROM contacts c"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY c.org_id, c.email"
     )
@@ -155,8 +188,9 @@ def listing(
         # A generator, not the cursor: closing a half-read listing (| head) must not close
         # a cursor whose connection may already be gone.
         return (row for row in rows)
+    names = forms.names
     return (
-        (email, org, name, bool(active), bool(admin), expert, _ROLE_NAMES.get(roles, []))
+        (email, org, name, bool(active), bool(admin), expert, names.get(roles, []))
         for email, org, name, active, admin, expert, roles in rows
     )
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from incidentctl.domain import Role
+from incidentctl.roles import defined
 
 
 def add_incident(
@@ -60,7 +60,7 @@ def recent_submitters_without_role(
         "AND r.role = ? AND r.requested_at <= ? ORDER BY r.id DESC LIMIT 1), 'revoke') "
         "= 'revoke'"
     )
-    params: list[Any] = [since, until, Role.SUBMITTER.value, until]
+    params: list[Any] = [since, until, defined().quota_role.name, until]
     if org_id is not None:
         sql += " AND c.org_id = ?"
         params.append(org_id)

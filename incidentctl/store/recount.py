@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, NamedTuple
 
-from incidentctl.domain import Role
-from incidentctl.store.roles import SUBMITTER_COUNTS_SQL, latest_action_sql
+from incidentctl.roles import defined
+from incidentctl.store.roles import latest_action_sql, submitter_counts_sql
 
 
 class Publication(NamedTuple):
@@ -54,7 +54,7 @@ def lapsed_experts(
     ended in [lapsed_from, today): experts then, not any more today ("" = ever)."""
     rows = conn.execute(
         "SELECT c.email, c.org_id, c.expert_until, "
-        f"coalesce({latest_action_sql('c', Role.SUBMITTER)} = 'grant', 0) "
+        f"coalesce({latest_action_sql('c', defined().quota_role)} = 'grant', 0) "
         "FROM contacts c WHERE c.expert_until >= ? AND c.expert_until < ? AND c.active = 1 "
         "ORDER BY c.org_id, c.email",
         (lapsed_from, today),
@@ -76,7 +76,7 @@ def compute_figures(
         "coalesce(c.experts, 0) AS experts, coalesce(c.in_effect, 0) AS in_effect, "
         "EXISTS (SELECT 1 FROM contacts a WHERE a.org_id = o.id AND a.portal_admin = 1 "
         "AND a.active = 1) AS has_admin "
-        f"FROM organisations o LEFT JOIN ({SUBMITTER_COUNTS_SQL}) c ON c.org_id = o.id "
+        f"FROM organisations o LEFT JOIN ({submitter_counts_sql()}) c ON c.org_id = o.id "
         "ORDER BY o.id",
         {**params, "today": today, "now": now},
     )

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
 from incidentctl import timeutil
-from incidentctl.domain import Role, RoleChange
+from incidentctl.documents import RESULT_KEYS
+from incidentctl.domain import RoleChange
 from incidentctl.errors import INVALID_INPUT, NOT_FOUND
+from incidentctl.roles import Role, defined
+from incidentctl.store.rules import effective_at_sql, expert_sql
 
 
-def latest_action_sql(contact: str, role: Role | str) -> str:
+def latest_action_sql(contact: str, role: Role) -> str:
     """SQL for the latest action ('grant'/'revoke'/NULL) of ``role`` for the contact row
-    aliased ``contact``: the last entry of the (contact_id, role) index."""
-    role_name = Role(role).value  # only the two known names ever reach the SQL text
+    aliased ``contact``: the last entry of the (contact_id, role) index. A role's name is a
+    plain word (:class:`incidentctl.roles.Roles` checks it), so it can stand in the text."""
     return (
         f"(SELECT r.action FROM role_changes r WHERE r.contact_id = {contact}.id "
-        f"AND r.role = '{role_name}' ORDER BY r.id DESC LIMIT 1)"
+        f"AND r.role = '{role.name}' ORDER BY r.id DESC LIMIT 1)"
     )
+
+
+def _submitter() -> str:
+    """The name of the role the quota counts, which is the one role that gives submitting."""
+    return defined().quota_role.name
 
 
 def _change(row: tuple[Any, ...]) -> RoleChange:
     return RoleChange(
         id=row[0],
         contact_id=row[1],
-        role=Role(row[2]),
+        role=defined().named(row[2]),
         action=row[3],
         requested_at=timeutil.from_iso(row[4]),
         effective_at=timeutil.from_iso(row[5]),
@@ -52,7 +60,7 @@ def latest(conn: sqlite3.Connection, contact_id: int, role: Role) -> RoleChange 
     row = conn.execute(
         f"SELECT {_CHANGE_COLUMNS} FROM role_changes WHERE contact_id = ? AND role = ? "
         "ORDER BY id DESC LIMIT 1",
-        (contact_id, role.value),
+        (contact_id, role.name),
     ).fetchone()
     return None if row is None else _change(row)
 
@@ -71,27 +79,28 @@ def submitter_counts(conn: sqlite3.Connection, org_id: str, today: date) -> tupl
     """(used, experts) of one organisation, live: active contacts whose latest submitter
     change is a grant (in effect or still propagating), split by certification today."""
     row = conn.execute(
-        "SELECT count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < :today), "
-        "count(*) FILTER (WHERE c.expert_until >= :today) "
+        f"SELECT count(*) FILTER (WHERE NOT {expert_sql('c')}), "
+        f"count(*) FILTER (WHERE {expert_sql('c')}) "
         "FROM contacts c WHERE c.org_id = :org AND c.active = 1 "
-        f"AND {latest_action_sql('c', Role.SUBMITTER)} = 'grant'",
+        f"AND {latest_action_sql('c', defined().quota_role)} = 'grant'",
         {"org": org_id, "today": today.isoformat()},
     ).fetchone()
     return int(row[0]), int(row[1])
 
 
-SUBMITTER_COUNTS_SQL = (
-    "WITH latest AS (SELECT contact_id, action, max(id), effective_at FROM role_changes "
-    "WHERE role = 'submitter' GROUP BY contact_id) "
-    "SELECT c.org_id AS org_id, "
-    "count(*) FILTER (WHERE c.expert_until IS NULL OR c.expert_until < :today) AS used, "
-    "count(*) FILTER (WHERE c.expert_until >= :today) AS experts, "
-    "count(*) FILTER (WHERE latest.effective_at <= :now) AS in_effect "
-    "FROM latest JOIN contacts c ON c.id = latest.contact_id "
-    "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id"
-)
-"""Per organisation with submitters: used, experts, in_effect (see :class:`OrgCounts`);
-parameters ``today`` (a date) and ``now`` (a time), both ISO text."""
+def submitter_counts_sql() -> str:
+    """Per organisation with submitters: used, experts, in_effect (see :class:`OrgCounts`);
+    parameters ``today`` (a date) and ``now`` (a time), both ISO text."""
+    return (
+        "WITH latest AS (SELECT contact_id, action, max(id), effective_at FROM role_changes "
+        f"WHERE role = '{_submitter()}' GROUP BY contact_id) "
+        "SELECT c.org_id AS org_id, "
+        f"count(*) FILTER (WHERE NOT {expert_sql('c')}) AS used, "
+        f"count(*) FILTER (WHERE {expert_sql('c')}) AS experts, "
+        "count(*) FILTER (WHERE latest.effective_at <= :now) AS in_effect "
+        "FROM latest JOIN contacts c ON c.id = latest.contact_id "
+        "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id"
+    )
 
 
 class OrgCounts(NamedTuple):
@@ -112,7 +121,7 @@ def submitter_counts_by_org(
     ``in_effect`` counts holders whose latest change is a grant already in effect; a holder
     whose latest change is still propagating is decided by :func:`orgs_held_through_pending`.
     """
-    rows = conn.execute(SUBMITTER_COUNTS_SQL, {"today": today.isoformat(), "now": now})
+    rows = conn.execute(submitter_counts_sql(), {"today": today.isoformat(), "now": now})
     return {org_id: OrgCounts(*counts) for org_id, *counts in rows}
 
 
@@ -122,9 +131,9 @@ def orgs_held_through_pending(conn: sqlite3.Connection, now: str) -> set[str]:
     the few contacts :func:`submitter_counts_by_org` cannot decide, from the pending ones."""
     rows = conn.execute(
         "SELECT DISTINCT c.org_id FROM role_changes p JOIN contacts c ON c.id = p.contact_id "
-        "WHERE p.role = 'submitter' AND p.effective_at > :now AND c.active = 1 "
+        f"WHERE p.role = '{_submitter()}' AND p.effective_at > :now AND c.active = 1 "
         "AND (SELECT r.action FROM role_changes r WHERE r.contact_id = p.contact_id "
-        "AND r.role = 'submitter' AND r.effective_at <= :now "
+        f"AND r.role = '{_submitter()}' AND r.effective_at <= :now "
         "ORDER BY r.id DESC LIMIT 1) = 'grant'",
         {"now": now},
     )
@@ -137,7 +146,7 @@ def orgs_with_submitter(conn: sqlite3.Connection, at: str, *, in_effect: bool) -
     moment = "effective_at" if in_effect else "requested_at"
     rows = conn.execute(
         "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
-        f"WHERE role = 'submitter' AND {moment} <= :at GROUP BY contact_id) "
+        f"WHERE role = '{_submitter()}' AND {moment} <= :at GROUP BY contact_id) "
         "SELECT DISTINCT c.org_id FROM latest JOIN contacts c ON c.id = latest.contact_id "
         "WHERE latest.action = 'grant' AND c.active = 1",
         {"at": at},
@@ -180,27 +189,34 @@ def pending(
 # The rows of a batch go into a temporary table; one query classifies them all (unknown,
 # duplicate, other organisation, inactive, unchanged, to change), and the changes and their
 # audit events are written with INSERT … SELECT. The temporary tables live on after the
-# transaction, so the per-row results stream from them to the output.
-
-BatchRow = tuple[int, int, str]
-"""(origin: 0 argument / 1 file, line or position, the e-mail as given)."""
-
-ORIGIN_ARGUMENT = 0
-ORIGIN_FILE = 1
+# transaction, so the per-row results stream from them to the output, until the next batch
+# on the same connection replaces them (each batch has a number, and reading the rows of an
+# earlier one is refused rather than answered with another batch's rows).
 
 
-def start_batch(conn: sqlite3.Connection) -> None:
-    """An empty batch table (temporary: private to this connection)."""
+def start_batch(conn: sqlite3.Connection) -> int:
+    """An empty batch table (temporary: private to this connection), and the batch's number."""
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS batch "
-        "(pos INTEGER PRIMARY KEY, origin INTEGER NOT NULL, line INTEGER NOT NULL, "
+        "(pos INTEGER PRIMARY KEY, origin TEXT NOT NULL, line INTEGER NOT NULL, "
         "email TEXT NOT NULL)"
     )
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_number (number INTEGER NOT NULL)")
     conn.execute("DELETE FROM temp.batch")
+    number = _batch_number(conn) + 1
+    conn.execute("DELETE FROM temp.batch_number")
+    conn.execute("INSERT INTO temp.batch_number (number) VALUES (?)", (number,))
+    return number
 
 
-def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
-    """Add rows to the batch. Outside a transaction they are added in one of their own,
+def _batch_number(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(number) FROM temp.batch_number").fetchone()
+    return int(row[0] or 0)
+
+
+def add_to_batch(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str]]) -> None:
+    """Add rows to the batch: (where it came from, such as 'argument' or 'line', its number
+    there, the e-mail as given). Outside a transaction they are added in one of their own,
     which writes only the temporary table: other processes may write the store meanwhile."""
     own = not conn.in_transaction
     if own:
@@ -218,7 +234,7 @@ def add_to_batch(conn: sqlite3.Connection, rows: list[BatchRow]) -> None:
 # Reasons are data, so they are bound as parameters like any value.
 _PLAN_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS plan (
-    pos INTEGER PRIMARY KEY, origin INTEGER, line INTEGER, given TEXT, contact_id INTEGER,
+    pos INTEGER PRIMARY KEY, origin TEXT, line INTEGER, given TEXT, contact_id INTEGER,
     email TEXT, org_id TEXT, expert INTEGER, status TEXT, cause INTEGER, reason TEXT,
     effective_at TEXT
 )
@@ -227,13 +243,15 @@ CREATE TEMP TABLE IF NOT EXISTS plan (
 # One pass over the batch in input order: each row's contact (e-mail index) and the latest
 # change of its role (the (contact_id, role) index). Duplicates are settled afterwards.
 # A portal user's batch joins only its own organisation's contacts, so a contact of another
-# organisation is, to the end of the batch, exactly an address that does not exist.
-_PLAN_SQL = """
+# organisation is, to the end of the batch, exactly an address that does not exist. A batch
+# for one organisation (``apply``) refuses, for the operator, the contacts of another.
+_PLAN_SQL = f"""
 INSERT INTO temp.plan
 SELECT
     b.pos, b.origin, b.line, b.given, b.contact_id, b.email, b.org_id, b.expert,
     CASE
         WHEN b.contact_id IS NULL THEN 'refused'
+        WHEN b.org_id <> :within_org THEN 'refused'
         WHEN :action = 'grant' AND b.active = 0 THEN 'refused'
         WHEN :action = 'grant' AND b.current = 'grant' THEN 'unchanged'
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN 'unchanged'
@@ -242,20 +260,23 @@ SELECT
     END,
     CASE
         WHEN b.contact_id IS NULL THEN :not_found
+        WHEN b.org_id <> :within_org THEN :invalid_input
         WHEN :action = 'grant' AND b.active = 0 THEN :invalid_input
     END,
     CASE
         WHEN b.contact_id IS NULL THEN iif(:actor_org IS NULL, :unknown, :not_in_org)
+        WHEN b.org_id <> :within_org THEN
+            :other_org || ' ' || b.org_id || ', not ' || :within_org
         WHEN :action = 'grant' AND b.active = 0 THEN :inactive
         WHEN :action = 'grant' AND b.current = 'grant' THEN :holds
         WHEN :action = 'revoke' AND coalesce(b.current, 'revoke') = 'revoke' THEN :not_held
     END,
-    max(:effective_at, coalesce(b.previous_effective_at, ''))
+    {effective_at_sql("b.previous_effective_at")}
 FROM (
     SELECT
         t.pos, t.origin, t.line, t.email AS given,
         c.id AS contact_id, c.email, c.org_id, c.active,
-        coalesce(c.expert_until >= :today, 0) AS expert,
+        {expert_sql("c")} AS expert,
         r.action AS current, r.effective_at AS previous_effective_at
     FROM temp.batch t
     LEFT JOIN contacts c ON c.email = t.email AND (:actor_org IS NULL OR c.org_id = :actor_org)
@@ -272,7 +293,7 @@ _DUPLICATES_SQL = """
 UPDATE temp.plan SET
     status = 'unchanged', cause = NULL,
     reason = :duplicate || ' ' || (
-        SELECT iif(f.origin = 0, 'argument ', 'line ') || f.line FROM temp.plan f
+        SELECT f.origin || ' ' || f.line FROM temp.plan f
         WHERE f.contact_id = plan.contact_id ORDER BY f.pos LIMIT 1)
 WHERE contact_id IN (
     SELECT contact_id FROM temp.plan WHERE contact_id IS NOT NULL
@@ -283,11 +304,13 @@ AND pos > (SELECT min(f.pos) FROM temp.plan f WHERE f.contact_id = plan.contact_
 REASONS = {
     "unknown": "no such contact",
     "not_in_org": "no such contact in your organisation",
+    "other_org": "belongs to organisation",
     "duplicate": "listed twice, first at",
     "inactive": "the contact is inactive",
     "holds": "already holds the role",
     "not_held": "does not hold the role",
 }
+"""Why a row is refused or changes nothing (``other_org`` is followed by the two ids)."""
 
 
 def plan_batch(
@@ -298,18 +321,21 @@ def plan_batch(
     today: date,
     effective_at: str,
     actor_org: str | None,
+    within_org: str | None = None,
 ) -> None:
-    """Classify every batch row into temp.plan (status, cause = exit code, reason)."""
+    """Classify every batch row into temp.plan (status, cause = exit code, reason). With
+    ``within_org``, a contact of another organisation is refused (exit 2)."""
     conn.execute(_PLAN_TABLE)
     conn.execute("DELETE FROM temp.plan")
     conn.execute(
         _PLAN_SQL,
         {
             "action": action,
-            "role": role.value,
+            "role": role.name,
             "today": today.isoformat(),
             "effective_at": effective_at,
             "actor_org": actor_org,
+            "within_org": within_org,
             "not_found": NOT_FOUND,
             "invalid_input": INVALID_INPUT,
             **REASONS,
@@ -365,14 +391,13 @@ def refuse_org_in_plan(conn: sqlite3.Connection, org_id: str, reason: str, cause
 def plan_summary(
     conn: sqlite3.Connection,
 ) -> tuple[dict[str, int], tuple[Any, ...] | None]:
-    """(count per status, the first refused row by exit code and position, or None): that
-    row is (exit code, then the columns of :func:`iter_plan`)."""
+    """(count per status, the first refused row by exit code and position, or None, in the
+    columns of :func:`iter_plan`)."""
     counts = dict.fromkeys(("granted", "revoked", "unchanged", "refused"), 0)
     for status, number in conn.execute("SELECT status, count(*) FROM temp.plan GROUP BY status"):
         counts[status] = number
     row = conn.execute(
-        f"SELECT cause, {_PLAN_ROW} FROM temp.plan WHERE status = 'refused' "
-        "ORDER BY cause, pos LIMIT 1"
+        f"SELECT {_PLAN_ROW} FROM temp.plan WHERE status = 'refused' ORDER BY cause, pos LIMIT 1"
     ).fetchone()
     return counts, (None if row is None else tuple(row))
 
@@ -396,7 +421,7 @@ def apply_plan(
         "(contact_id, role, action, requested_at, effective_at, actor, reason) "
         "SELECT contact_id, ?, ?, ?, effective_at, ?, ? FROM temp.plan "
         "WHERE status IN ('granted', 'revoked') ORDER BY pos",
-        (role.value, action, now, actor, reason),
+        (role.name, action, now, actor, reason),
     )
     # The same JSON as audit.append writes (sorted keys, compact separators).
     conn.execute(
@@ -405,34 +430,50 @@ def apply_plan(
         f"json_object('holds', json('{holds_before}')), "
         f"json_object('effective_at', effective_at, 'holds', json('{holds_after}')), ? "
         "FROM temp.plan WHERE status IN ('granted', 'revoked') ORDER BY pos",
-        (now, actor, action, role.value, reason),
+        (now, actor, action, role.name, reason),
     )
 
 
 _PLAN_ROW = (
     "coalesce(email, given), org_id, status, "
     "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, reason, "
-    "iif(origin = 0, 'argument ', 'line ') || line"
+    "origin || ' ' || line, cause"
 )
 
 
-def iter_plan(conn: sqlite3.Connection, *, refused_only: bool = False) -> Iterator[tuple[Any, ...]]:
-    """The rows of the plan in batch order (only the refused ones, with ``refused_only``):
-    (e-mail (stored form, else as given), org, status, effective_at, reason, where:
-    'argument N' or 'line N')."""
+def _require_batch(conn: sqlite3.Connection, batch: int) -> None:
+    if _batch_number(conn) != batch:
+        raise RuntimeError(f"the rows of batch {batch} were replaced by a later batch")
+
+
+def iter_plan(
+    conn: sqlite3.Connection, batch: int, *, refused_only: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of the plan of batch number ``batch`` in batch order (only the refused
+    ones, with ``refused_only``): (e-mail (stored form, else as given), org, status,
+    effective_at, reason, where ('argument 2', 'line 7'), exit code of a refusal)."""
+    _require_batch(conn, batch)
     where = " WHERE status = 'refused'" if refused_only else ""
     return (row for row in conn.execute(f"SELECT {_PLAN_ROW} FROM temp.plan{where} ORDER BY pos"))
 
 
-def iter_plan_json(conn: sqlite3.Connection, role: Role) -> Iterator[str]:
-    """The rows of the plan as JSON objects (the ``results`` of docs/json.md), made by SQLite:
-    email, role, status, effective_at, reason (a refusal names its argument or line)."""
-    rows = conn.execute(
-        "SELECT json_object('email', coalesce(email, given), 'role', ?, 'status', status, "
-        "'effective_at', CASE WHEN status IN ('granted', 'revoked') THEN effective_at END, "
-        "'reason', iif(status = 'refused', "
-        "reason || ' (' || iif(origin = 0, 'argument ', 'line ') || line || ')', reason)) "
-        "FROM temp.plan ORDER BY pos",
-        (role.value,),
-    )
+# The values of each key of :data:`incidentctl.documents.RESULT_KEYS`, in its order.
+_RESULT_VALUES = (
+    "coalesce(email, given)",
+    ":role",
+    "status",
+    "CASE WHEN status IN ('granted', 'revoked') THEN effective_at END",
+    "iif(status = 'refused', reason || ' (' || origin || ' ' || line || ')', reason)",
+)
+_RESULT_JSON = "json_object({})".format(
+    ", ".join(f"'{key}', {value}" for key, value in zip(RESULT_KEYS, _RESULT_VALUES, strict=True))
+)
+
+
+def iter_plan_json(conn: sqlite3.Connection, batch: int, role: Role) -> Iterator[str]:
+    """The rows of the plan of batch ``batch`` as JSON objects, made by SQLite: the
+    ``results`` of the grant and revoke document, with the keys of
+    :data:`incidentctl.documents.RESULT_KEYS` (a refusal names its argument or line)."""
+    _require_batch(conn, batch)
+    rows = conn.execute(f"SELECT {_RESULT_JSON} FROM temp.plan ORDER BY pos", {"role": role.name})
     return (text for (text,) in rows)

@@ -1,0 +1,26 @@
+"""Rules of the domain written as SQL, for the queries that apply them to many rows at once.
+
+Each expression here has a Python twin, and a property test (``tests/test_rules_sql.py``)
+holds the two together: change one and the test shows where the other differs. Each is
+written once and used by every query that needs it (docs/architecture.md says where each
+rule lives).
+"""
+
+from __future__ import annotations
+
+
+def expert_sql(contact: str) -> str:
+    """Whether the contact row aliased ``contact`` is a certified expert on ``:today`` (an
+    ISO date): 1 or 0. The twin of :meth:`incidentctl.domain.Contact.is_expert` (the last day
+    of the certificate counts); held to it by ``tests/test_rules_sql.py``. Dates are stored as
+    ``YYYY-MM-DD`` text, so comparing the text compares the dates."""
+    return f"coalesce({contact}.expert_until >= :today, 0)"
+
+
+def effective_at_sql(previous_effective_at: str) -> str:
+    """When a change made now takes effect: ``:effective_at`` (now plus the propagation
+    delay, ISO text in UTC), but never before ``previous_effective_at``, the effective time of
+    the latest change of the same contact and role (NULL for none). The twin of
+    :func:`incidentctl.domain.effective_at`; held to it by ``tests/test_rules_sql.py``. Times
+    are stored as UTC ISO text of one length, so the larger text is the later time."""
+    return f"max(:effective_at, coalesce({previous_effective_at}, ''))"
