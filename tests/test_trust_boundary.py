@@ -68,6 +68,34 @@ def test_the_environment_cannot_choose_the_time_either(demo: Cli, snapshot: Snap
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--now", ""), {}),
+        (("--now", "  "), {}),
+        ((), {"INCIDENTCTL_NOW": ""}),
+        (as_(DIRK, "--now", ""), {}),
+        ((), {"INCIDENTCTL_NOW": "", "INCIDENTCTL_AS": DIRK}),
+    ],
+    ids=["option", "blank option", "variable", "option with --as", "variable with --as"],
+)
+def test_an_empty_now_is_exit_2_like_an_empty_db_or_as(
+    demo: Cli, snapshot: Snapshot, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    """An unset variable in a script must not silently mean the system clock; and an empty
+    value gets the answer for an empty value, also with --as (not the --as refusal)."""
+    before = snapshot()
+    run = demo.fails(2, *args, "incidents", "submit", "--subject", "x", env=env)
+    assert run.stderr.splitlines() == [
+        "Error: --now (or INCIDENTCTL_NOW) is empty",
+        "Hint: give a TIME (2024-01-01T10:00, now, +10m), or leave --now out for the current time",
+    ]
+    assert snapshot() == before
+    assert demo("--now", "", "--db", "", "quota").error_lines == [
+        "Error: --db (or INCIDENTCTL_DB) is empty"
+    ]
+
+
 def test_portal_users_act_at_the_simulated_clock(demo: Cli) -> None:
     demo.ok("clock", "set", "2024-03-04T09:00")
     demo.ok(*as_(DIRK, "login", DIRK))
