@@ -347,10 +347,16 @@ def csv_columns(
     return columns
 
 
+EMAIL_HEADERS = ("email", "e-mail")
+"""The names of the address column of a ``--file`` (any case): ``email`` as scripts and CSV
+exports write it, ``E-mail`` as the listings print it, so a piped listing is input."""
+
+
 def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
     """(line, e-mail) from a ``--file`` (docs/roles-and-quota.md, "--file"): one e-mail per
-    line, or a CSV with an ``email`` column. A first line that is ``email`` (any case, quoted
-    or not) or has a delimiter (``,`` ``;`` TAB) is a header."""
+    line, or a CSV with an ``email`` (or ``E-mail``) column. A first line that is one of
+    :data:`EMAIL_HEADERS` (any case, quoted or not) or has a delimiter (``,`` ``;`` TAB) is a
+    header."""
     import csv
 
     lines = Lines(stream, source, MAX_ADDRESS_LINES)
@@ -365,17 +371,18 @@ def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
         except csv.Error as exc:
             raise InvalidInput(at_line(source, number, f"malformed CSV ({exc})")) from exc
         names = [name.strip().lower() for name in header]
-        if len(names) == 1 and names[0] == "email":
+        if len(names) == 1 and names[0] in EMAIL_HEADERS:
             break  # a one-column header: plain lines follow
         if len(names) == 1:
             yield number, _plain_email(text)
             break
-        if "email" not in names:
+        column = next((n for n, name in enumerate(names) if name in EMAIL_HEADERS), None)
+        if column is None:
             raise InvalidInput(
                 at_line(source, number, "the CSV header has no 'email' column"),
-                hint="name the column with the addresses 'email'",
+                hint="name the column with the addresses 'email' (or 'E-mail')",
             )
-        yield from _email_column(lines, iterator, names.index("email"), delimiter)
+        yield from _email_column(lines, iterator, column, delimiter)
         return
     for text in iterator:
         if text.strip():
