@@ -78,6 +78,10 @@ class IncidentctlGroup(TyperGroup):
     ) -> Any:
         global _debug
         _debug = False
+        if complete_var is not None or any(name.endswith("_COMPLETE") for name in os.environ):
+            from incidentctl.cli import bashcompletion
+
+            bashcompletion.register()  # after Typer's own, which building the command made
         code = _run(self, args, prog_name, complete_var, extra)
         if standalone_mode:
             sys.exit(code)
