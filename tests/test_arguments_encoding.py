@@ -19,8 +19,8 @@ from incidentctl.errors import INVALID_INPUT
 BAD = "\udcff"  # the byte 0xff of an argument, as Python gives it
 SHOWN = "\\xff"
 HINT = (
-    "Hint: arguments and INCIDENTCTL_* variables are UTF-8 (check the locale); give a file "
-    "whose name is not as - < FILE"
+    "Hint: arguments and INCIDENTCTL_* variables must be UTF-8 (check the locale); a file "
+    "whose name is not can be read as - < FILE"
 )
 
 # Every kind of place a text reaches a command from: arguments, option values (global and

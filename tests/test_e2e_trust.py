@@ -169,3 +169,34 @@ def test_the_reviews_attacks_on_the_portal_admins_and_a_move(demo_db: Path, tmp_
         "Hint: ask a portal admin to activate it (incidentctl contacts set hanna@delinde.nl "
         "--active): Els Visser <els@delinde.nl>"
     )
+
+
+def test_the_reviews_smaller_findings_through_the_installed_command(tmp_path: Path) -> None:
+    db = tmp_path / "many.db"
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "id,name,employees\n" + "".join(f"{n},Org {n},5\n" for n in range(1, 1201)),
+        encoding="utf-8",
+    )
+    run("init", db=db)
+    run("org", "import", str(orgs), db=db)
+    run("org", "set", "1", "--domains", "vandijk.nl,vandijk.com", db=db)
+    run("contacts", "add", "ls@vandijk.nl", "--org", "1", "--name", "A\u2028B \u200fC", db=db)
+    header, first = run("org", "list", "--csv", db=db).stdout.splitlines()[:2]
+    assert header.endswith(",domains")
+    assert first.endswith(",vandijk.nl;vandijk.com")
+    changes = run("log", "--org", "1", db=db).stdout
+    assert "domains: - -> vandijk.nl, vandijk.com" in changes
+    assert "A\\u2028B \\u200fC" in run("contacts", "list", db=db).stdout
+    assert "published 1,200 organisations" in run("recount", db=db).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTCTL_")}
+    done = subprocess.run(
+        [SCRIPT, "--db", str(db), "quota"],
+        env={**env, "INCIDENTCTL_NOW": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "Error: --now (or INCIDENTCTL_NOW) is empty"

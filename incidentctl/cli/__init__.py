@@ -164,8 +164,8 @@ def _refuse_undecodable(args: Sequence[str]) -> None:
     UTF-8 text: Python hands such bytes on as lone surrogates, which every later write of
     the value (to the store, to stdout) would fail on (docs/exit-codes.md, exit 2)."""
     hint = (
-        "arguments and INCIDENTCTL_* variables are UTF-8 (check the locale); "
-        "give a file whose name is not as - < FILE"
+        "arguments and INCIDENTCTL_* variables must be UTF-8 (check the locale); "
+        "a file whose name is not can be read as - < FILE"
     )
     for position, arg in enumerate(args, start=1):
         if not _is_text(arg):
