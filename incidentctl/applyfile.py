@@ -52,6 +52,7 @@ class Problem(NamedTuple):
     path: KeyPath | None
     message: str
     exit_code: int
+    hint: str | None = None  # what to do about it, where there is more to say than "fix it"
 
     def describe(self, source: str) -> str:
         """``FILE, line N: message (at KEY PATH)``, or ``FILE: …`` without a certain line."""

@@ -229,15 +229,20 @@ ORG_CSV_COLUMNS = (
     "active_contacts",
     "portal_admins",
     *QUOTA_CSV_COLUMNS[1:],
+    "domains",
 )
 """The columns of ``org list --csv``: the keys of ``org list --json`` with its ``quota``
-object flattened."""
+object flattened; ``domains`` came later, so it is the last column (joined with ``;``)."""
 
 
 def organisation_csv_row(view: OrgOverview) -> list[object]:
     """One row of ``org list --csv``, from the same document as ``--json``."""
     document = organisation(view)
-    return [*(document[key] for key in ORG_CSV_COLUMNS[:9]), *quota_csv_row(view.quota)[1:]]
+    return [
+        *(document[key] for key in ORG_CSV_COLUMNS[:9]),
+        *quota_csv_row(view.quota)[1:],
+        ";".join(document["domains"]),
+    ]
 
 
 def org_added(org: Organisation, created: bool) -> Document:

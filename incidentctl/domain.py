@@ -350,11 +350,8 @@ def shown_actor(viewer: Actor, recorded: str) -> str:
     return OPERATOR
 
 
-def last_admin_leaving(actor: Actor, before: Contact, after: Contact, other_admins: int) -> bool:
-    """Whether a portal user is about to remove the last active portal admin of its
-    organisation, itself: unmaking itself admin or deactivating itself. The operator may."""
-    if actor.contact is None or actor.contact.id != before.id:
-        return False
-    was_admin = before.active and before.portal_admin
-    stays_admin = after.active and after.portal_admin
-    return was_admin and not stays_admin and other_admins == 0
+def leaves_no_admin(actor: Actor, active_admins: int) -> bool:
+    """Whether a portal user's change, made in full, leaves its own organisation with
+    ``active_admins`` active portal admins and so without one: nobody there could grant a
+    role any more. The operator may (docs/concepts.md, "The last active portal admin stays")."""
+    return actor.contact is not None and active_admins == 0

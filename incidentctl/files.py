@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from incidentctl.csvcells import restore
 from incidentctl.errors import InvalidInput
@@ -29,12 +29,33 @@ STDIN = "-"
 
 MAX_LINE_BYTES = 64 * 1024
 """The longest line (or CSV record, with the lines its quoted fields span) of a line format."""
+MAX_ADDRESS_LINES = 10_000_000
+"""The most lines (rows and blank lines) of a ``--file`` of ``grant``/``revoke``: ten times
+the largest bulk grant that is benchmarked. An endless stream of addresses (``yes``) ends
+at it, in exit 2, after some 17 s (docs/reliability.md, "Limits")."""
+MAX_CSV_LINES = 2_000_000
+"""The most lines (rows and blank lines) of the CSV file of ``contacts import`` and ``org
+import``: twice the largest store that is benchmarked (1,000,000 contacts). A CSV row costs
+ten times an address to check and stage, so an endless stream of valid rows ends at this
+one after about as long as at the other."""
 MAX_TOML_BYTES = 4 * 1024 * 1024
 """The largest TOML file. An apply file for 10,000 organisations with seven holders each is
-about 2 MiB; at this size even a file of nothing but empty tables parses in about a second
-and 120 MiB, so no content can take a command past its memory bound."""
+about 1 MiB, the largest policy allowed about 2 MiB."""
 MAX_TOML_DEPTH = 32
 """The deepest nesting of arrays and inline tables in a TOML file (tomllib recurses)."""
+# What tomllib builds is bounded by what it is given to build, not by the bytes: 4 MiB of
+# `[tN]` headers made 450 MiB. These limits keep the costliest file within all of them
+# under the 300 MiB bound, and leave room for an apply file of 10,000 organisations with
+# seven holders (40,000 keys, 10,000 tables, 70,000 items) and the largest policy (101,700
+# keys, 50,600 tables, 50,100 items); the figures are in docs/reliability.md, "Limits".
+MAX_TOML_KEY_PARTS = 32
+"""The most parts of one dotted key (``a.b.c`` has 3); an apply file's keys have 3."""
+MAX_TOML_KEYS = 150_000
+"""The most keys in a TOML file, each part of a dotted key (and of a header) counted."""
+MAX_TOML_TABLES = 60_000
+"""The most tables in a TOML file: headers ([x], [[x]]) and inline tables ({…})."""
+MAX_TOML_ITEMS = 150_000
+"""The most values in the arrays of a TOML file."""
 
 UTF8_HINT = "save it as UTF-8 (CSV UTF-8 in Excel)"
 DELIMITERS = (",", ";", "\t")
@@ -151,9 +172,10 @@ class Lines:
     its line), with their line ends; refuses a line longer than :data:`MAX_LINE_BYTES`, and
     a CSV record (:meth:`start_record`) whose lines together are longer."""
 
-    def __init__(self, stream: BinaryIO, source: str) -> None:
+    def __init__(self, stream: BinaryIO, source: str, most: int) -> None:
         self.stream = stream
         self.source = source
+        self.most = most  # lines, blank ones included
         self.number = 0  # lines read so far: the number of the last one
         self._records = False  # whether lines are counted into records (CSV)
         self._record_line = 1
@@ -184,6 +206,17 @@ class Lines:
             if not raw:
                 return
             self.number += 1
+            if self.number > self.most:
+                raise InvalidInput(
+                    at_line(
+                        self.source,
+                        self.number,
+                        f"more than {self.most:,} lines (rows and blank lines), the most this "
+                        "input may have",
+                    ),
+                    hint="is this the right file, or an endless stream? split a real one "
+                    "(docs/reliability.md, 'Limits')",
+                )
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 raise InvalidInput(
                     at_line(
@@ -239,7 +272,7 @@ class CsvFile:
     def __init__(self, stream: BinaryIO, source: str) -> None:
         self.source = source
         self.delimiter = ","
-        self._lines = Lines(stream, source)
+        self._lines = Lines(stream, source, MAX_CSV_LINES)
         self._header: list[str] | None = None
         self._header_line = 0
         self._started = False
@@ -314,13 +347,19 @@ def csv_columns(
     return columns
 
 
+EMAIL_HEADERS = ("email", "e-mail")
+"""The names of the address column of a ``--file`` (any case): ``email`` as scripts and CSV
+exports write it, ``E-mail`` as the listings print it, so a piped listing is input."""
+
+
 def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
     """(line, e-mail) from a ``--file`` (docs/roles-and-quota.md, "--file"): one e-mail per
-    line, or a CSV with an ``email`` column. A first line that is ``email`` (any case, quoted
-    or not) or has a delimiter (``,`` ``;`` TAB) is a header."""
+    line, or a CSV with an ``email`` (or ``E-mail``) column. A first line that is one of
+    :data:`EMAIL_HEADERS` (any case, quoted or not) or has a delimiter (``,`` ``;`` TAB) is a
+    header."""
     import csv
 
-    lines = Lines(stream, source)
+    lines = Lines(stream, source, MAX_ADDRESS_LINES)
     iterator = iter(lines)
     for text in iterator:
         if not text.strip():
@@ -332,17 +371,18 @@ def email_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
         except csv.Error as exc:
             raise InvalidInput(at_line(source, number, f"malformed CSV ({exc})")) from exc
         names = [name.strip().lower() for name in header]
-        if len(names) == 1 and names[0] == "email":
+        if len(names) == 1 and names[0] in EMAIL_HEADERS:
             break  # a one-column header: plain lines follow
         if len(names) == 1:
             yield number, _plain_email(text)
             break
-        if "email" not in names:
+        column = next((n for n, name in enumerate(names) if name in EMAIL_HEADERS), None)
+        if column is None:
             raise InvalidInput(
                 at_line(source, number, "the CSV header has no 'email' column"),
-                hint="name the column with the addresses 'email'",
+                hint="name the column with the addresses 'email' (or 'E-mail')",
             )
-        yield from _email_column(lines, iterator, names.index("email"), delimiter)
+        yield from _email_column(lines, iterator, column, delimiter)
         return
     for text in iterator:
         if text.strip():
@@ -380,10 +420,12 @@ def _email_column(
 
 # --- TOML ---------------------------------------------------------------------------------
 
-# What can hold a bracket that is not one: strings (all four kinds) and comments.
-_TOML_SKIP = re.compile(
-    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
-    r"|(?P<open>[\[{])|(?P<close>[\]}])",
+# What the scan skips (strings of all four kinds; comments, with the line ends and blank
+# lines around them as one token) and what it counts.
+_TOML_TOKEN = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\''
+    r"|(?P<newline>(?:[ \t\r]*(?:#[^\n]*)?\n)+)|#[^\n]*"
+    r"|(?P<open>[\[{])|(?P<close>[\]}])|(?P<mark>[,=.])",
     re.DOTALL,
 )
 # tomllib's messages end in "(at line L, column C)" or "(at end of document)".
@@ -392,26 +434,122 @@ _TOML_WHERE = re.compile(
 )
 
 
+class TomlShape(NamedTuple):
+    """What tomllib would build from a TOML text, counted before it runs."""
+
+    depth: int  # the deepest nesting of arrays and inline tables (a [[table]] header: 2)
+    parts: int  # the most parts of one key: `a.b.c = 1` and `[a.b.c]` have 3
+    keys: int  # every part of every key
+    tables: int  # table headers ([x], [[x]]) and inline tables ({…})
+    items: int  # the values in arrays (an upper bound: an empty array counts one)
+
+
+def toml_shape(text: str, *, source: str | None = None) -> TomlShape:
+    """Count what a TOML text holds outside strings and comments, in one pass of a regular
+    expression over its brackets, commas, equals signs and dots. With ``source``, stop at
+    the first limit exceeded (InvalidInput naming it): tomllib builds several hundred bytes
+    of dictionaries and flags for each key, table and array item, and a key of many parts
+    costs time and memory by the square of its parts (in tomllib and in the line finder
+    of ``apply``), so the size of a file alone bounds neither (docs/reliability.md,
+    "Limits")."""
+    check = source is not None
+    most_deep, most_parts, most_keys = MAX_TOML_DEPTH, MAX_TOML_KEY_PARTS, MAX_TOML_KEYS
+    most_tables, most_items = MAX_TOML_TABLES, MAX_TOML_ITEMS
+    deepest = longest = keys = tables = items = 0
+    parts = 0  # the parts of the key being read, so far
+    stack: list[str] = []  # the open arrays and inline tables
+    in_key = True  # at the start of a line, or after { or a comma in an inline table
+    header = 0  # brackets open of a [table] or [[table]] header
+    header_key = False  # the header's key is complete (its first ] was read)
+    for match in _TOML_TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind is None:  # a string or a comment
+            continue
+        char = match.group()[0]
+        if kind == "newline":
+            if not stack:
+                in_key, parts = True, 0
+            continue
+        if kind == "open":
+            if char == "[" and not stack and (in_key or (header and not header_key)):
+                header += 1  # a header: [[ counts two deep, as tomllib nests it
+                in_key = False
+                if header == 1:
+                    tables += 1
+                deepest = max(deepest, header)
+            else:
+                if char == "{":
+                    tables += 1
+                    in_key = True
+                else:
+                    items += 1  # the array's first value (or none, for [])
+                    in_key = False
+                stack.append(char)
+                deepest = max(deepest, len(stack))
+        elif kind == "close":
+            if header:
+                if not header_key:  # the header's last key
+                    keys, longest, parts = keys + 1, max(longest, parts + 1), 0
+                    header_key = True
+                header -= 1
+                if not header:
+                    header_key = in_key = False
+            elif stack:
+                stack.pop()
+                in_key = False
+        elif char == "=":
+            if in_key:  # the last part of a key
+                keys, longest, parts = keys + 1, max(longest, parts + 1), 0
+            in_key = False
+        elif char == ".":
+            if in_key or (header and not header_key):
+                keys, parts = keys + 1, parts + 1  # a part of a dotted key, before its last
+                longest = max(longest, parts)
+        elif stack:  # a comma
+            if stack[-1] == "[":
+                items += 1
+            else:
+                in_key = True
+        if check and (
+            deepest > most_deep
+            or longest > most_parts
+            or keys > most_keys
+            or tables > most_tables
+            or items > most_items
+        ):
+            _refuse_shape(TomlShape(deepest, longest, keys, tables, items), str(source))
+    return TomlShape(deepest, longest, keys, tables, items)
+
+
+def _refuse_shape(shape: TomlShape, source: str) -> None:
+    if shape.depth > MAX_TOML_DEPTH:
+        raise _too_deep(source)
+    for count, limit, what in (
+        (shape.parts, MAX_TOML_KEY_PARTS, "parts in one dotted key"),
+        (shape.keys, MAX_TOML_KEYS, "keys (each part of a dotted key counts)"),
+        (shape.tables, MAX_TOML_TABLES, "tables (headers and inline tables)"),
+        (shape.items, MAX_TOML_ITEMS, "array items"),
+    ):
+        if count > limit:
+            raise InvalidInput(
+                f"{source}: more than {limit:,} {what}, the most a TOML file may hold",
+                hint="split it into smaller files (docs/reliability.md, 'Limits')",
+            )
+
+
 def toml_depth(text: str) -> int:
     """How deep arrays and inline tables nest (a ``[[table]]`` header counts two)."""
-    depth = deepest = 0
-    for match in _TOML_SKIP.finditer(text):
-        if match["open"]:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif match["close"]:
-            depth -= 1
-    return deepest
+    return toml_shape(text).depth
 
 
 def toml_document(data: bytes, source: str) -> tuple[dict[str, Any], str]:
     """(the parsed TOML file, its text); InvalidInput for anything that is not valid TOML,
-    naming the line where tomllib names one."""
+    naming the line where tomllib names one, and for a file beyond the limits of
+    :func:`toml_shape`."""
     import tomllib
 
     text = decode(data, source)
-    if toml_depth(text) > MAX_TOML_DEPTH:
-        raise _too_deep(source)
+    toml_shape(text, source=source)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:

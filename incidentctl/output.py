@@ -18,16 +18,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import IO, Any
 
-# C0 and C1 control characters, and the Unicode bidirectional embeddings, overrides and
-# isolates, which can make a terminal show text in another order than it is stored
-# ("Trojan Source"): none of them reaches a terminal raw.
+# C0 and C1 control characters; the Unicode bidirectional embeddings, overrides, isolates
+# and marks (LRM, RLM, ALM), which can make a terminal show text in another order than it is
+# stored ("Trojan Source"); and the line and paragraph separators, which some terminals and
+# every str.splitlines() take for a line end: none of them reaches a terminal raw.
 # Compiled on first use: every command imports this module, few print anything escaped.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+_SEPARATORS = "\u2028\u2029"
 
 
 @functools.cache
 def _control() -> re.Pattern[str]:
-    return re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+    return re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}{_SEPARATORS}]")
 
 
 _JSON_CHUNK = 1000
@@ -75,9 +77,10 @@ def styled() -> bool:
 
 
 def printable(value: object) -> str:
-    """A value for a terminal: None as '-', booleans as yes/no, control characters and
-    bidirectional controls escaped (\\x1b, \\u202e) so a stored name can never move the
-    cursor, recolour the screen or reorder what is shown."""
+    """A value for a terminal: None as '-', booleans as yes/no, control characters,
+    bidirectional controls and marks, and line separators escaped (\\x1b, \\u202e, \\u2028)
+    so a stored name can never move the cursor, recolour the screen, reorder what is shown or
+    break a row in two."""
     if value is None:
         return "-"
     if value is True:

@@ -10,6 +10,7 @@ These run the completion protocol of bash (and zsh and fish) in-process, as the 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from conftest import Cli, build_store
 from reliability_support import require_installed
 
+from incidentctl.cli.bashcompletion import typed_words
 from incidentctl.roles import defined, parse_role
 from incidentctl.services.completion import LIMIT
 from incidentctl.store import completion as completion_store
@@ -145,6 +147,155 @@ def test_all_addresses_in_order(store: Cli) -> None:
     ]
 
 
+# --- as the portal user of --as -------------------------------------------------------------
+
+
+def test_a_portal_admin_is_offered_only_its_own_organisation(store: Cli) -> None:
+    """As the review found it: under INCIDENTCTL_AS a portal admin of one organisation was
+    offered another's contacts (``grant submitter g<TAB>`` gave ``gina@globex.nl``) and ids."""
+    for as_admin, env in (
+        ("incidentctl --as admin@acme.nl", None),
+        ("incidentctl --as=ADMIN@acme.nl", None),
+        ("incidentctl", {"INCIDENTCTL_AS": "admin@acme.nl"}),
+    ):
+        assert complete(store, f"{as_admin} grant submitter ", env) == [
+            "admin@acme.nl",
+            "jan@acme.nl",
+            "piet@acme.nl",
+        ]
+        assert complete(store, f"{as_admin} contacts show g", env) == []
+        assert complete(store, f"{as_admin} org show ", env) == ["1001"]
+        assert complete(store, f"{as_admin} quota 2", env) == []
+        assert complete(store, f"{as_admin} contacts list --org ", env) == ["1001"]
+    # The operator still gets everything.
+    assert complete(store, "incidentctl contacts show g") == ["gina@globex.nl"]
+
+
+def test_a_contact_that_is_not_a_portal_admin_is_offered_itself_and_its_admins(
+    store: Cli,
+) -> None:
+    as_jan = "incidentctl --as jan@acme.nl"
+    assert complete(store, f"{as_jan} contacts show ") == ["admin@acme.nl", "jan@acme.nl"]
+    assert complete(store, f"{as_jan} check p") == []
+    assert complete(store, f"{as_jan} org show ") == ["1001"]
+
+
+@pytest.mark.parametrize(
+    "as_user",
+    [
+        ("--as", "nobody@acme.nl"),
+        ("--as", "jan@acme.nl"),  # made inactive below
+        ("--as", "''"),
+    ],
+    ids=["unknown", "inactive", "empty"],
+)
+def test_a_portal_user_who_may_do_nothing_is_offered_nothing(
+    store: Cli, as_user: tuple[str, str]
+) -> None:
+    store.ok("contacts", "set", "jan@acme.nl", "--inactive")
+    line = "incidentctl " + " ".join(as_user)
+    assert complete(store, f"{line} contacts show ") == []
+    assert complete(store, f"{line} org show ") == []
+    assert complete(store, f"{line} gr") == ["grant"], "names still complete"
+    assert complete(store, "incidentctl org show ", env={"INCIDENTCTL_AS": ""}) == []
+
+
+# --- as bash splits the line ------------------------------------------------------------------
+
+
+def bash_words(line: str) -> tuple[str, int]:
+    """COMP_WORDS and COMP_CWORD as the script Typer installs passes them: bash's words,
+    split at blanks and at @, = and : (COMP_WORDBREAKS), joined by line ends."""
+    words = re.findall(r"[@=:]+|[^\s@=:]+", line)
+    if line.endswith(" "):
+        words.append("")
+    return "\n".join(words), len(words) - 1
+
+
+def complete_in_bash(cli: Cli, line: str) -> list[str]:
+    comp_words, comp_cword = bash_words(line)
+    run = cli(
+        env={
+            "_INCIDENTCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": comp_words,
+            "COMP_CWORD": str(comp_cword),
+        }
+    )
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == ""
+    return [answer for answer in run.stdout.splitlines() if answer]
+
+
+@pytest.mark.parametrize(
+    ("line", "answers"),
+    [
+        # readline replaces from the @ on (an @ stays in the word it completes) ...
+        ("incidentctl contacts show jan@ac", ["@acme.nl"]),
+        ("incidentctl contacts show jan@", ["@acme.nl"]),
+        # ... and from a = or : on, not including it.
+        ("incidentctl --as=adm", ["admin@acme.nl"]),
+        ("incidentctl --as=admin@acme.nl contacts show p", ["piet@acme.nl"]),
+        ("incidentctl --as admin@acme.nl contacts show g", []),
+        ("incidentctl --as admin@acme.nl grant sub", ["submitter"]),
+        ("incidentctl --as admin@acme.nl contacts sh", ["show"]),
+        ("incidentctl --now 2024-01-01T10:00 contacts show pi", ["piet@acme.nl"]),
+        ("incidentctl --as admin@acme.nl org show ", ["1001"]),
+        ("incidentctl gr", ["grant"]),
+        ("incidentctl ", None),
+    ],
+)
+def test_bash_words_split_at_an_at_sign_are_completed_as_typed(
+    store: Cli, line: str, answers: list[str] | None
+) -> None:
+    """bash hands ``jan@ac`` on as ``jan``, ``@``, ``ac``: completed from ``ac``, and an
+    ``--as`` earlier on the line threw off every word after it (``contacts show b<TAB>``
+    gave ``backup``). The answer is the part readline replaces."""
+    got = complete_in_bash(store, line)
+    if answers is None:
+        assert {"grant", "contacts", "init"} <= set(got)
+    else:
+        assert got == answers
+
+
+@pytest.mark.e2e
+def test_the_bash_script_is_typers(store: Cli) -> None:
+    """The class that completes bash lines prints the script ``--install-completion`` and
+    ``--show-completion`` write (Typer's), so both always agree."""
+    run = store(env={"_INCIDENTCTL_COMPLETE": "source_bash"})
+    assert run.exit_code == 0
+    shown = subprocess.run(
+        [str(require_installed()), "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"},
+    ).stdout
+    assert run.stdout.strip() == shown.strip()
+
+
+@pytest.mark.parametrize(
+    ("words", "current", "typed"),
+    [
+        (["incidentctl", "show", "jan", "@", "ac"], 4, (["incidentctl", "show"], "jan@ac", 3)),
+        (["incidentctl", "show", "jan", "@"], 3, (["incidentctl", "show"], "jan@", 3)),
+        (["incidentctl", "--as", "=", "a"], 3, (["incidentctl"], "--as=a", 5)),
+        (
+            ["incidentctl", "show", "x", ":", "y", "@", "z"],
+            6,
+            (["incidentctl", "show"], "x:y@z", 3),
+        ),
+        (["incidentctl", "show", "a", "@", "b", "c"], 5, (["incidentctl", "show", "a@b"], "c", 0)),
+        (["incidentctl", "gr"], 1, (["incidentctl"], "gr", 0)),
+        (["incidentctl", "show"], 2, (["incidentctl", "show"], "", 0)),
+    ],
+)
+def test_the_words_bash_split_are_joined_again(
+    words: list[str], current: int, typed: tuple[list[str], str, int]
+) -> None:
+    assert typed_words(words, current) == typed
+
+
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("crowded")
@@ -256,8 +407,14 @@ def test_the_queries_search_an_index(crowded: Path) -> None:
     try:
         assert len(completion_store.contacts(conn, "user1", LIMIT)) == 100
         assert completion_store.organisations(conn, "1", LIMIT) == [("1", "Crowd")]
+        # As a portal user: its organisation's contacts, or itself and its admins.
+        assert completion_store.portal_user(conn, "USER007@crowd.example.nl") == (8, "1", False)
+        assert len(completion_store.contacts(conn, "user1", LIMIT, org_id="1")) == 100
+        mine = completion_store.contacts(conn, "user", LIMIT, org_id="1", contact_id=8)
+        assert mine == [("user007@crowd.example.nl", "User 7")]
+        assert completion_store.organisations(conn, "", LIMIT, org_id="1") == [("1", "Crowd")]
         conn.set_trace_callback(None)
-        assert len(seen) == 2
+        assert len(seen) == 6
         for statement in seen:
             plan = [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + statement)]
             assert all(step.startswith("SEARCH") for step in plan), plan

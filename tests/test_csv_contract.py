@@ -43,6 +43,7 @@ COLUMNS: dict[tuple[str, ...], list[str]] = {
         "published_business_date",
         "published_maximum",
         "published_used",
+        "domains",
     ],
     ("quota",): [
         "org",

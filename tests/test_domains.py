@@ -49,6 +49,23 @@ def test_set_show_and_clear(store: Cli, db_path: Path) -> None:
     assert store.json("org", "show", "1001")["domains"] == []
 
 
+def test_the_log_and_org_list_csv_show_the_domains(store: Cli) -> None:
+    """The log's Change column shows the domains as they are typed (not a Python list), and
+    ``org list --csv`` has them as a column, joined with ``;`` like the roles of a contact."""
+    store.ok("org", "set", "1001", "--domains", "acme.nl,acme.com")
+    store.ok("org", "set", "1001", "--domains", "")
+    changes = [line.split("\t")[6] for line in store.ok("log", "--org", "1001").stdout.splitlines()]
+    assert changes[-2:] == [
+        "domains: - -> acme.nl, acme.com",
+        "domains: acme.nl, acme.com -> -",
+    ]
+    store.ok("org", "set", "1001", "--domains", "acme.nl,acme.com")
+    rows = store.ok("org", "list", "--csv").stdout.splitlines()
+    header = rows[0].split(",")
+    assert header[-1] == "domains", "a column is added at the end: scripts count columns"
+    assert [row.split(",")[-1] for row in rows[1:]] == ["acme.nl;acme.com", ""]
+
+
 @pytest.mark.parametrize(
     "domains", ["acme", "acme..nl", "-acme.nl", "acme.n", "jan@acme.nl", "acme.nl/x", "ácme.nl"]
 )

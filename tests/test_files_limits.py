@@ -78,12 +78,92 @@ def test_a_recursion_error_is_still_exit_2(
     assert error.startswith(f"Error: {path}: arrays or tables nest more than")
 
 
-def test_deep_dotted_keys_are_harmless(store: Cli, tmp_path: Path) -> None:
-    """Dotted keys nest without recursion in tomllib: refused for what they are."""
-    path = write(tmp_path, "organisations." + "x." * 3000 + "y = 1\n", "dotted.toml")
+def test_dotted_keys_are_refused_for_what_they_are_or_by_their_parts(
+    store: Cli, tmp_path: Path
+) -> None:
+    """Dotted keys nest without recursion in tomllib: within the limit of parts they are
+    refused for what they are; beyond it (a key of 150,000 parts took 24 GiB in the line
+    finder of apply, and 14 s in tomllib) by the limit."""
+    path = write(tmp_path, "organisations." + "x." * 30 + "y = 1\n", "dotted.toml")
     error = store.fails(INVALID_INPUT, "apply", path).error_lines[0]
     assert f"{path}, line 1: " in error
     assert "must be a list of e-mail addresses" in error or "unknown role" in error
+    for text in ("organisations." + "x." * 32 + "y = 1\n", "[a." + "x." * 100_000 + "y]\n"):
+        path = write(tmp_path, text, "dotted.toml")
+        for command in TOML_COMMANDS:
+            error = store.fails(INVALID_INPUT, *command, path).error_lines[0]
+            assert error == (
+                f"Error: {path}: more than 32 parts in one dotted key, the most a TOML file "
+                "may hold"
+            )
+
+
+# --- what tomllib builds ----------------------------------------------------------------------
+
+# Just over each limit, in the form that costs tomllib most per byte (docs/reliability.md,
+# "Limits"; the same at 4 MiB through the installed command, with its peak memory, is in
+# tests/test_files_e2e.py).
+OVER_A_LIMIT = {
+    "keys": (
+        "".join(f"a{n}.b.c.d.e.f.g.h = 1\n" for n in range(files.MAX_TOML_KEYS // 8 + 1)),
+        f"more than {files.MAX_TOML_KEYS:,} keys (each part of a dotted key counts)",
+    ),
+    "tables": (
+        "".join(f"[t{n}]\n" for n in range(files.MAX_TOML_TABLES + 1)),
+        f"more than {files.MAX_TOML_TABLES:,} tables (headers and inline tables)",
+    ),
+    "inline tables": (
+        "x = [" + ",".join(["{}"] * (files.MAX_TOML_TABLES + 1)) + "]\n",
+        f"more than {files.MAX_TOML_TABLES:,} tables (headers and inline tables)",
+    ),
+    "array items": (
+        "x = [" + ",".join(["1"] * (files.MAX_TOML_ITEMS + 1)) + "]\n",
+        f"more than {files.MAX_TOML_ITEMS:,} array items",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", TOML_COMMANDS, ids=ids)
+@pytest.mark.parametrize("limit", OVER_A_LIMIT)
+def test_a_toml_file_beyond_what_tomllib_may_build_is_refused(
+    store: Cli, tmp_path: Path, snapshot: Snapshot, command: tuple[str, ...], limit: str
+) -> None:
+    text, what = OVER_A_LIMIT[limit]
+    assert len(text.encode()) < files.MAX_TOML_BYTES, "refused for what it holds, not its size"
+    path = write(tmp_path, text, "big.toml")
+    before = snapshot()
+    run = store.fails(INVALID_INPUT, *command, path)
+    assert run.stderr.splitlines() == [
+        f"Error: {path}: {what}, the most a TOML file may hold",
+        "Hint: split it into smaller files (docs/reliability.md, 'Limits')",
+    ]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        ("[a.b]\nx = 1\n", files.TomlShape(depth=1, parts=2, keys=3, tables=1, items=0)),
+        (
+            '[[a."b.c"]]\ny.z = [1, 2, [3]]\n',
+            files.TomlShape(depth=2, parts=2, keys=4, tables=1, items=4),
+        ),
+        ("x = {a = 1, b.c = 2}\n", files.TomlShape(depth=1, parts=2, keys=4, tables=1, items=0)),
+        (
+            "t = 1979-05-27T07:32:00.5\nf = 1.5  # a.b.c = [{\n",
+            files.TomlShape(depth=0, parts=1, keys=2, tables=0, items=0),
+        ),
+        (
+            "x = [\n  1,  # [\n  2,\n]\ns = '''a.b = [{'''\n",
+            files.TomlShape(depth=1, parts=1, keys=2, tables=0, items=3),
+        ),
+        ('"a.b" = "[x]"\n', files.TomlShape(depth=0, parts=1, keys=1, tables=0, items=0)),
+    ],
+)
+def test_the_scan_counts_keys_tables_and_items_outside_strings_and_comments(
+    text: str, shape: files.TomlShape
+) -> None:
+    assert files.toml_shape(text) == shape
 
 
 # --- size and line length ---------------------------------------------------------------------
@@ -163,6 +243,45 @@ def test_endless_stdin_is_exit_2(store: Cli, command: tuple[str, ...]) -> None:
     error = store.fails(INVALID_INPUT, *command, "-", input=b"a" * (5 * 1024 * 1024)).error_lines[0]
     assert error.startswith("Error: <stdin>")
     assert "64 KiB" in error or "4 MiB" in error
+
+
+# --- endless valid input ---------------------------------------------------------------------
+
+# A stream of valid rows repeated beyond the limit of lines (made small here: the real limits
+# are reached by the installed command in tests/test_files_e2e.py), and of blank lines.
+ENDLESS_ROWS = {
+    ("contacts", "import"): ("email,org,name\n", lambda n: f"u{n}@acme.nl,1001,User {n}\n"),
+    ("org", "import"): ("id,name,employees\n", lambda n: f"9{n},Org {n},5\n"),
+    ("grant", "submitter", "--file"): ("", lambda n: "jan@acme.nl\n"),
+    ("revoke", "manager", "--file"): ("", lambda n: "jan@acme.nl\n"),
+}
+
+
+@pytest.mark.parametrize("blank", [False, True], ids=["rows", "blank lines"])
+@pytest.mark.parametrize("command", LINE_COMMANDS, ids=ids)
+def test_more_lines_than_the_limit_are_exit_2_naming_it(
+    store: Cli,
+    snapshot: Snapshot,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+    blank: bool,
+) -> None:
+    csv = command[0] in ("contacts", "org")
+    limit = 50
+    monkeypatch.setattr(files, "MAX_CSV_LINES" if csv else "MAX_ADDRESS_LINES", limit)
+    header, row = ENDLESS_ROWS[command]
+    body = "".join("\n" if blank else row(n) for n in range(limit + 10))
+    fits = header + "".join(row(n) for n in range(limit - len(header.splitlines())))
+    assert store(*command, "-", input=fits).exit_code == 0, "the limit itself is read"
+    before = snapshot()
+    run = store.fails(INVALID_INPUT, *command, "-", input=header + body)
+    assert run.stderr.splitlines() == [
+        f"Error: <stdin>, line {limit + 1}: more than {limit} lines (rows and blank lines), the "
+        "most this input may have",
+        "Hint: is this the right file, or an endless stream? split a real one "
+        "(docs/reliability.md, 'Limits')",
+    ]
+    assert snapshot() == before
 
 
 # --- policies that would break later commands --------------------------------------------------

@@ -211,6 +211,30 @@ def test_bidirectional_controls_never_reach_a_terminal(
         assert "\\u202e" in text, command
 
 
+MARKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\u200e": "\\u200e", "\u200f": "\\u200f",
+         "\u061c": "\\u061c"}  # fmt: skip
+
+
+def test_line_separators_and_direction_marks_never_reach_a_terminal(demo: Cli) -> None:
+    """Names may hold them (right-to-left names use the marks), so they are taken as given
+    and kept exactly; shown to a person they are escaped, so a row stays one line (U+2028 is a
+    line end to many terminals and to str.splitlines) and reads in the order it is stored."""
+    name = "Lijn\u2028Alinea\u2029 \u200eLRM\u200f \u061cALM"
+    demo.ok("contacts", "add", "marks@vandijk.nl", "--org", "1001", "--name", name)
+    demo.ok("contacts", "set", "marks@vandijk.nl", "--name", name + " 2")
+    assert demo.json("contacts", "show", "marks@vandijk.nl")["name"] == name + " 2"
+    for command in (
+        ("contacts", "list", "--org", "1001"),
+        ("contacts", "show", "marks@vandijk.nl"),
+        ("log", "--contact", "marks@vandijk.nl"),
+    ):
+        for env in (None, TERMINAL):
+            text = demo.ok(*command, env=env).stdout
+            for mark, shown in MARKS.items():
+                assert mark not in text, (command, env)
+                assert shown in text, (command, env)
+
+
 def test_bidirectional_controls_in_an_error_line_are_escaped(demo: Cli) -> None:
     run = demo(f"--as={RLO}x@y.nl", "contacts", "list")
     assert RLO not in run.stderr

@@ -109,6 +109,8 @@ def test_tables_are_not_wrapped_when_not_a_terminal(demo: Cli) -> None:
         ("\u2066isolate\u2069", "\\u2066isolate\\u2069"),
         ("\u202a\u202b\u202c\u202d", "\\u202a\\u202b\\u202c\\u202d"),
         ("\u2067\u2068", "\\u2067\\u2068"),
+        ("line\u2028para\u2029", "line\\u2028para\\u2029"),
+        ("\u200emarks\u200f\u061c", "\\u200emarks\\u200f\\u061c"),
         ("Zeynep Yılmaz 漢字", "Zeynep Yılmaz 漢字"),
     ],
 )

@@ -547,3 +547,38 @@ def test_the_business_date_follows_the_timezone_setting(
     at(clock, "2024-06-11T00:30+00:00")  # the 11th in UTC too: already published
     assert (recount(store)["business_date"], recount(store)["status"]) == ("2024-06-11", "skipped")
     assert [r["business_date"] for r in runs(db_path)] == ["2024-06-11", "2024-06-10"]
+
+
+def test_counts_people_read_have_thousands_separators(cli: Cli, tmp_path: Path) -> None:
+    """A report of 1,200 organisations without a portal admin, each over its quota with an
+    override of 0 and 1,001 submitters in one of them, as a person (and cron's mail) reads
+    it: 1,200, not 1200. ``--json`` keeps plain numbers."""
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "id,name,employees\n" + "".join(f"{n},Org {n},5\n" for n in range(1, 1201)),
+        encoding="utf-8",
+    )
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "email,org,name\n" + "".join(f"u{n}@big.nl,1,U {n}\n" for n in range(1001)),
+        encoding="utf-8",
+    )
+    holders = tmp_path / "holders.txt"
+    holders.write_text("".join(f"u{n}@big.nl\n" for n in range(1001)), encoding="utf-8")
+    cli.ok("init")
+    cli.ok("org", "import", str(orgs))
+    cli.ok("contacts", "import", str(contacts))
+    cli.ok("org", "set", "1", "--quota", "2000", "--reason", "room")
+    cli.ok("grant", "submitter", "--file", str(holders))
+    cli.ok("org", "set", "1", "--quota", "0", "--reason", "shrunk", "--yes")
+    report = cli.ok("recount").stdout
+    assert "Recount for " in report
+    assert "published 1,200 organisations." in report
+    assert "  1: 1,001 submitters, maximum 0 (over by 1,001)" in report
+    assert "Without an active portal admin (1,200): 1, 10, 100, 1000, " in report
+    assert " and 1,180 more" in report
+    assert "Nobody can submit (1,200): " in report  # the grants still propagate
+    assert "Role changes still propagating: 1,001" in report
+    again = cli.ok("recount").stdout
+    assert "already published (1,200 organisations)" in again
+    assert recount(cli, "--force")["organisations"] == 1200

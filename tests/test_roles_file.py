@@ -35,6 +35,8 @@ def write(tmp_path: Path, content: bytes, name: str = "emails.txt") -> str:
         pytest.param(b"\n\njan@acme.nl\n\n   \n\npiet@acme.nl\n\n", id="blank-lines"),
         pytest.param(b"\r\nemail\r\n\r\njan@acme.nl\r\n \r\npiet@acme.nl\r\n", id="blank-crlf"),
         pytest.param(b"JAN@ACME.NL\nPiet@Acme.nl\n", id="any-case"),
+        pytest.param(b"E-mail\njan@acme.nl\npiet@acme.nl\n", id="header-E-mail"),
+        pytest.param(b"Name;e-mail\nJan;jan@acme.nl\nPiet;piet@acme.nl\n", id="csv-e-mail-column"),
     ],
 )
 def test_grant_from_a_file(store: Cli, tmp_path: Path, content: bytes) -> None:
@@ -51,6 +53,22 @@ def test_grant_and_revoke_from_stdin(store: Cli) -> None:
     revoked = store.json("revoke", "manager", "--file", "-", input=b"email\r\npiet@acme.nl\r\n")
     assert statuses(revoked) == {"piet@acme.nl": "revoked"}
     assert holders(store, "manager") == ["jan@acme.nl"]
+
+
+def test_a_piped_listing_is_input(store: Cli) -> None:
+    """``contacts list | grant manager --file -``, and the same through ``cut -f1``: the
+    listing's plain rows (tab-separated, its header says ``E-mail``) were refused, as having no
+    'email' column, and line 1 as not an address."""
+    store.ok("grant", "manager", "jan@acme.nl")
+    listing = store.ok("contacts", "list", "--org", "1001").stdout
+    assert listing.startswith("E-mail\t")
+    for given in (listing, "".join(line.split("\t")[0] + "\n" for line in listing.splitlines())):
+        document = store.json("grant", "manager", "--file", "-", "--dry-run", input=given)
+        assert statuses(document) == {
+            "admin@acme.nl": "granted",
+            "jan@acme.nl": "unchanged",
+            "piet@acme.nl": "granted",
+        }
 
 
 def test_arguments_and_file_make_one_batch(store: Cli, tmp_path: Path, snapshot: Snapshot) -> None:

@@ -5,6 +5,9 @@ stays, and the operator can move a contact. Run on the demo store through the re
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ DIRK = "dirk@vandijk.nl"  # 1001, no role
 ANOUK = "anouk@vandijk.nl"  # 1001's only portal admin, submitter and manager
 BRAM = "bram@vandijk.nl"  # 1001, submitter
 ELS = "els@delinde.nl"  # 1002's portal admin, manager
+FATIMA = "fatima@delinde.nl"  # 1002, submitter
 KOEN = "koen@snel.nl"  # 1004: an organisation without a portal admin
 
 
@@ -68,6 +72,34 @@ def test_the_environment_cannot_choose_the_time_either(demo: Cli, snapshot: Snap
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--now", ""), {}),
+        (("--now", "  "), {}),
+        ((), {"INCIDENTCTL_NOW": ""}),
+        (as_(DIRK, "--now", ""), {}),
+        ((), {"INCIDENTCTL_NOW": "", "INCIDENTCTL_AS": DIRK}),
+    ],
+    ids=["option", "blank option", "variable", "option with --as", "variable with --as"],
+)
+def test_an_empty_now_is_exit_2_like_an_empty_db_or_as(
+    demo: Cli, snapshot: Snapshot, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    """An unset variable in a script must not silently mean the system clock; and an empty
+    value gets the answer for an empty value, also with --as (not the --as refusal)."""
+    before = snapshot()
+    run = demo.fails(2, *args, "incidents", "submit", "--subject", "x", env=env)
+    assert run.stderr.splitlines() == [
+        "Error: --now (or INCIDENTCTL_NOW) is empty",
+        "Hint: give a TIME (2024-01-01T10:00, now, +10m), or leave --now out for the current time",
+    ]
+    assert snapshot() == before
+    assert demo("--now", "", "--db", "", "quota").error_lines == [
+        "Error: --db (or INCIDENTCTL_DB) is empty"
+    ]
+
+
 def test_portal_users_act_at_the_simulated_clock(demo: Cli) -> None:
     demo.ok("clock", "set", "2024-03-04T09:00")
     demo.ok(*as_(DIRK, "login", DIRK))
@@ -110,6 +142,39 @@ def test_refusals_that_send_someone_to_a_portal_admin_name_one(demo: Cli) -> Non
     assert listing.stderr.splitlines()[1].endswith(ask)
     grant = demo.fails(4, *as_(DIRK, "grant", "submitter", DIRK))
     assert grant.stderr.splitlines()[1] == f"Hint: ask a portal admin: {ask}"
+
+
+HANNA = "hanna@delinde.nl"  # 1002, inactive
+ACTIVATE = f"incidentctl contacts set {HANNA} --active"
+
+
+def test_an_inactive_contact_is_told_the_command_and_whom_to_ask(demo: Cli, tmp_path: Any) -> None:
+    """Each refusal for an inactive contact names the command with the real address, and a
+    portal user who may not run it is sent to the portal admins who may, by name."""
+    hints = {
+        "--as": demo.fails(4, *as_(HANNA, "quota")).stderr.splitlines(),
+        "login": demo.fails(4, "login", HANNA).stderr.splitlines(),
+    }
+    path = tmp_path / "roles.toml"
+    path.write_text(f'[organisations."1002"]\nsubmitter = ["{HANNA}"]\n')
+    hints["apply"] = demo.fails(2, "apply", str(path)).stderr.splitlines()
+    hints["apply --as"] = demo.fails(2, *as_(ELS, "apply", str(path))).stderr.splitlines()
+    assert hints["--as"] == [
+        f"Error: --as {HANNA}: the contact is inactive and cannot use the portal",
+        f"Hint: ask a portal admin to activate it ({ACTIVATE}): Els Visser <{ELS}>",
+    ]
+    assert hints["login"] == [
+        f"Error: {HANNA} is inactive and cannot log in",
+        f"Hint: activate it first: {ACTIVATE}",
+    ]
+    for command in ("apply", "apply --as"):
+        assert hints[command][1] == f"Hint: activate it first: {ACTIVATE}; nothing was written"
+    # Without a portal admin, the vendor.
+    demo.ok("contacts", "set", ELS, "--no-portal-admin")
+    assert demo.fails(4, *as_(HANNA, "quota")).stderr.splitlines()[1] == (
+        f"Hint: your organisation has no active portal admin: ask the vendor to activate it "
+        f"({ACTIVATE})"
+    )
 
 
 def test_without_a_portal_admin_the_hint_is_the_vendor(demo: Cli) -> None:
@@ -226,6 +291,114 @@ def test_the_last_portal_admin_cannot_leave_by_import_either(
     assert snapshot() == before
 
 
+LAST_ADMIN = [
+    "Error: organisation 1001 would be left without an active portal admin: under --as, the "
+    "last active portal admin cannot remove its own admin role or deactivate itself",
+    "Hint: make another contact portal admin first, or ask the operator (the vendor); nothing "
+    "was written",
+]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(ANOUK, "false", "true"), (BRAM, "false", "true")],
+        [(BRAM, "false", "true"), (ANOUK, "false", "true")],
+        [(ANOUK, "true", "false"), (BRAM, "true", "false")],
+        [(BRAM, "false", "true"), (ANOUK, "true", "false")],
+    ],
+    ids=["unadmin both", "the colleague first", "deactivate both", "unadmin and deactivate"],
+)
+def test_no_batch_leaves_the_organisation_without_a_portal_admin(
+    demo: Cli, snapshot: Snapshot, tmp_path: Any, rows: list[tuple[str, str, str]]
+) -> None:
+    """As the review found it: Anouk makes Bram portal admin, then imports a file that
+    unmakes both, in either order; it said "0 added, 2 updated" and left 1001 without one."""
+    demo.ok(*as_(ANOUK, "contacts", "set", BRAM, "--portal-admin"))
+    names = {ANOUK: "Anouk van Dijk", BRAM: "Bram de Vries"}
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "email,org,name,portal_admin,active\n"
+        + "".join(
+            f"{email},1001,{names[email]},{admin},{active}\n" for email, admin, active in rows
+        )
+    )
+    before = snapshot()
+    for dry_run in ((), ("--dry-run",)):
+        run = demo.fails(2, *as_(ANOUK, "contacts", "import", str(path), *dry_run))
+        assert run.stderr.splitlines() == LAST_ADMIN
+        assert snapshot() == before
+    # The same answer, word for word, for the single change; the operator may do both.
+    assert demo(*as_(ANOUK, "contacts", "set", BRAM, "--no-portal-admin")).exit_code == 0
+    assert demo(*as_(ANOUK, "contacts", "set", ANOUK, "--no-portal-admin")).stderr.splitlines() == (
+        LAST_ADMIN
+    )
+    demo.ok("contacts", "import", str(path))
+    assert demo.json("org", "show", "1001")["admins"] == []
+
+
+def test_a_batch_that_keeps_one_portal_admin_is_fine(demo: Cli, tmp_path: Any) -> None:
+    demo.ok(*as_(ANOUK, "contacts", "set", BRAM, "--portal-admin"))
+    path = tmp_path / "c.csv"
+    path.write_text(f"email,org,name,portal_admin\n{ANOUK},1001,Anouk van Dijk,false\n")
+    assert "1 updated" in demo.ok(*as_(ANOUK, "contacts", "import", str(path))).stdout
+    assert demo.json("org", "show", "1001")["admins"] == [{"email": BRAM, "name": "Bram de Vries"}]
+
+
+# --- certifications ------------------------------------------------------------------------
+
+
+def test_a_portal_admins_export_imports_again(demo: Cli, snapshot: Snapshot) -> None:
+    """``contacts list --csv | contacts import -`` as a portal admin: the listing carries
+    ``expert_until`` (Chantal is an expert), which was refused as a certification change
+    (exit 4) though nothing changed. A cell equal to what is stored changes nothing."""
+    exported = demo.ok(*as_(ANOUK, "contacts", "list", "--csv")).stdout
+    assert any(row["expert_until"] for row in csv.DictReader(io.StringIO(exported)))
+    before = snapshot()
+    run = demo.ok(*as_(ANOUK, "contacts", "import", "-"), input=exported)
+    assert run.stdout.startswith("Imported <stdin>: 0 added, 0 updated, 4 unchanged")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param("chantal@vandijk.nl,1001,Chantal Bakker,2031-01-01", id="changed"),
+        pytest.param("chantal@vandijk.nl,1001,Chantal Bakker,", id="removed"),
+        pytest.param("bram@vandijk.nl,1001,Bram de Vries,2031-01-01", id="given"),
+        pytest.param("nieuw@vandijk.nl,1001,Nieuw,2031-01-01", id="new contact"),
+    ],
+)
+def test_a_changed_certification_is_still_the_operators(
+    demo: Cli, snapshot: Snapshot, row: str
+) -> None:
+    before = snapshot()
+    run = demo.fails(
+        4,
+        *as_(ANOUK, "contacts", "import", "-"),
+        input=f"email,org,name,expert_until\n{row}\n",
+    )
+    assert run.error_lines == [
+        "Error: <stdin>, line 2: certifications are recorded by the operator, not by portal users"
+    ]
+    assert snapshot() == before
+
+
+def test_another_organisations_certification_makes_no_difference(demo: Cli) -> None:
+    """Whether the address of another organisation's expert is given with its date or
+    another, the answer is the same: nothing of the other contact is compared."""
+    demo.ok("contacts", "set", ELS, "--expert-until", "2031-01-01")
+    answers = {
+        demo(
+            *as_(ANOUK, "contacts", "import", "-"),
+            input=f"email,org,name,expert_until\n{ELS},1001,Els,{date}\n",
+        ).stderr
+        for date in ("2031-01-01", "2032-02-02")
+    }
+    assert len(answers) == 1
+    assert "certifications are recorded by the operator" in answers.pop()
+
+
 # --- moving a contact ---------------------------------------------------------------------
 
 
@@ -287,6 +460,48 @@ def test_an_address_taken_by_the_wrong_organisation_is_moved_by_the_operator(
         ]
         is False
     )
+
+
+def test_a_moved_contact_holds_none_of_its_old_roles_in_the_new_organisation(
+    demo: Cli,
+) -> None:
+    """As the review found it: moved to 1002, Anouk logged in and listed 1002's incidents
+    and submitted there for the ten minutes of the delay, while 1002's quota did not count
+    her and her pending revokes showed under 1002. The move's revokes take effect at once."""
+    now = demo.json("clock", "set", "+11m")["now"]  # the demo's grants are in effect
+    demo.ok(*as_(FATIMA, "login", FATIMA))
+    demo.ok(*as_(FATIMA, "incidents", "submit", "--subject", "De Linde's own"))
+    moved = demo.json("contacts", "move", ANOUK, "--org", "1002", "--reason", "new job")
+    assert {r["role"]: r["effective_at"] for r in moved["revoked"]} == {
+        "submitter": now,
+        "manager": now,
+    }
+    assert [p["email"] for p in demo.json("pending")] == []
+    demo.ok(*as_(ANOUK, "login", ANOUK))
+    listing = demo.fails(4, *as_(ANOUK, "incidents", "list"))
+    assert "De Linde's own" not in listing.stdout
+    assert "revoked" in listing.error_lines[0]
+    demo.fails(4, *as_(ANOUK, "incidents", "submit", "--subject", "x"))
+    check = json.loads(demo(*as_(ANOUK, "check", ANOUK, "--json")).stdout)
+    assert (check["submit"]["status"], check["view_all"]["status"]) == ("denied", "denied")
+    assert demo.json("quota", "1002")["used"] == 2  # Fatima and Gert, not Anouk
+
+
+def test_a_moves_revoke_keeps_the_order_of_changes(demo: Cli) -> None:
+    """A grant still propagating when the contact is moved: the revoke takes effect when the
+    grant would have, not before (changes take effect in the order they were made), so the
+    contact never holds the role in between."""
+    demo.ok("clock", "set", "+11m")
+    granted = demo.json("grant", "submitter", DIRK)["results"][0]["effective_at"]
+    demo.ok("clock", "advance", "4m")
+    moved = demo.json("contacts", "move", DIRK, "--org", "1002", "--reason", "x")
+    assert moved["revoked"] == [{"role": "submitter", "effective_at": granted}]
+    for step in ("1m", "5m", "20m"):
+        demo.ok("clock", "advance", step)
+        demo.ok(*as_(DIRK, "login", DIRK))
+        check = demo(*as_(DIRK, "check", DIRK, "--json"))
+        assert check.exit_code == 4, step
+        assert json.loads(check.stdout)["submit"]["allowed"] is False, step
 
 
 def test_a_moved_portal_admin_is_no_portal_admin_of_its_new_organisation(demo: Cli) -> None:

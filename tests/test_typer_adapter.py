@@ -98,6 +98,27 @@ def test_a_completion_answer_has_a_value_and_a_help() -> None:
     assert (item.value, item.help, item.type) == ("1001", "Acme B.V.", "plain")
 
 
+def test_a_shell_completion_class_is_registered_and_splits_a_line() -> None:
+    """cli/bashcompletion.py: bash's completion is a ShellComplete subclass, put in place
+    of Typer's by Click's public registration; it splits COMP_WORDS as Click does."""
+    from incidentctl.cli import bashcompletion
+
+    assert issubclass(bashcompletion.BashComplete, clickapi.ShellComplete)
+    assert clickapi.split_arg_string("show 'a b'\njan\n@") == ["show", "a b", "jan", "@"]
+    assert clickapi.split_arg_string('show "unclosed') == ["show", "unclosed"]
+    bashcompletion.register()
+    env = {"_INCIDENTCTL_COMPLETE": "complete_bash", "COMP_WORDS": "incidentctl\ngr"}
+    with CliRunner().isolation(env={**env, "COMP_CWORD": "1"}) as (stdout, _, _):
+        with pytest.raises(SystemExit):
+            typer.core.TyperGroup.main(GROUP, [], "incidentctl")
+        sys.stdout.flush()
+        assert stdout.getvalue() == b"grant\n"
+    item = clickapi.CompletionItem("jan@acme.nl")
+    completer = bashcompletion.BashComplete(GROUP, {}, "incidentctl", "_INCIDENTCTL_COMPLETE")
+    assert completer.format_completion(item) == "jan@acme.nl"
+    assert "complete -o default -F _incidentctl_completion incidentctl" in completer.source()
+
+
 def test_a_group_keeps_its_subcommand_for_later() -> None:
     ctx = COMMAND.make_context("incidentctl", ["--as", "a@b.nl", "org", "add", "1001"])
     assert clickapi.subcommand_args(ctx) == ["org", "add", "1001"]

@@ -33,6 +33,7 @@ from incidentctl.output import error
 from incidentctl.paths import DB_ENV
 
 _debug = False
+NOW_ENV = "INCIDENTCTL_NOW"
 
 
 # One line per command in the overview of --help (the docstrings say more).
@@ -77,6 +78,10 @@ class IncidentctlGroup(TyperGroup):
     ) -> Any:
         global _debug
         _debug = False
+        if complete_var is not None or any(name.endswith("_COMPLETE") for name in os.environ):
+            from incidentctl.cli import bashcompletion
+
+            bashcompletion.register()  # after Typer's own, which building the command made
         code = _run(self, args, prog_name, complete_var, extra)
         if standalone_mode:
             sys.exit(code)
@@ -103,6 +108,7 @@ def _run(
     extra: dict[str, Any],
 ) -> int:
     try:
+        _refuse_undecodable(sys.argv[1:] if args is None else args)
         result = TyperGroup.main(
             group,
             args=args,
@@ -151,6 +157,41 @@ def _run(
         _silence_stdout()
         return errors.BROKEN_PIPE
     return result if isinstance(result, int) else errors.OK
+
+
+def _refuse_undecodable(args: Sequence[str]) -> None:
+    """Refuse, before any command runs, an argument or INCIDENTCTL_* variable that is not
+    UTF-8 text: Python hands such bytes on as lone surrogates, which every later write of
+    the value (to the store, to stdout) would fail on (docs/exit-codes.md, exit 2)."""
+    hint = (
+        "arguments and INCIDENTCTL_* variables must be UTF-8 (check the locale); "
+        "a file whose name is not UTF-8 can be read as - < FILE"
+    )
+    for position, arg in enumerate(args, start=1):
+        if not _is_text(arg):
+            raise errors.InvalidInput(
+                f'argument {position} ("{_escaped(arg)}") is not UTF-8 text', hint=hint
+            )
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("INCIDENTCTL_") and not _is_text(value):
+            raise errors.InvalidInput(f'{name} ("{_escaped(value)}") is not UTF-8 text', hint=hint)
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escaped(value: str) -> str:
+    """The bytes as given, each one that is not UTF-8 as \\xNN."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate not made from a byte
+        return value.encode("utf-8", "backslashreplace").decode("ascii")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _traceback() -> None:
@@ -220,7 +261,7 @@ def root(
         str | None,
         typer.Option(
             "--now",
-            envvar="INCIDENTCTL_NOW",
+            envvar=NOW_ENV,
             metavar="TIME",
             help="Pin the clock for this one command (ISO 8601, now, +10m, -2h); operator only.",
         ),
@@ -281,6 +322,14 @@ def root(
         raise errors.InvalidInput(
             "--db (or INCIDENTCTL_DB) is empty",
             hint="give the path of the store file, or leave --db out for the default store",
+        )
+    if (now is not None and not now.strip()) or (now is None and os.environ.get(NOW_ENV) == ""):
+        # Like an empty --db: an unset variable must never silently mean the system clock.
+        # Before the --as refusal below, so an empty value gets the answer for an empty value.
+        raise errors.InvalidInput(
+            "--now (or INCIDENTCTL_NOW) is empty",
+            hint="give a TIME (2024-01-01T10:00, now, +10m), or leave --now out for the "
+            "current time",
         )
     if as_email is not None and now is not None:
         # The clock belongs to the installation: a portal user who could pin it could submit

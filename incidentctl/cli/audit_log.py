@@ -149,12 +149,14 @@ def _log_table(events: "Iterator[Event]", tz: "ZoneInfo") -> None:
 
 def _change_text(before: str | None, after: str | None, local: "timeutil.LocalTimes") -> str:
     """``key: old -> new`` for each changed value (``key=value`` for a new record), times
-    in the store's timezone like every other time people see."""
+    in the store's timezone like every other time people see, and a list as its items."""
     old, new = documents.stored_json(before), documents.stored_json(after)
 
     def shown(value: object) -> str:
         if timeutil.is_stored_time(value):
             return local(str(value))
+        if isinstance(value, list):  # e-mail domains: as they are typed, none as "-"
+            return ", ".join(shown(item) for item in value) or "-"
         return output.printable(value)
 
     if not isinstance(new, dict):

@@ -7,15 +7,22 @@ change in any release. Typer's public names are ``typer.Context``, ``typer.BadPa
 ``typer.main.get_command`` and ``typer.testing.CliRunner``. The few others incidentctl needs
 are taken here and nowhere else: the base class of Click's usage errors (turned into
 ``Error:`` lines in one place), the help formatter and the types of commands, contexts and
-parameters (the help layout), where a parameter's value came from (``where``), and a
-completion answer (``quota``). A Typer release that moves one of them breaks this module
+parameters (the help layout), where a parameter's value came from (``where``), a
+completion answer (``quota``), and the base class of a shell's completion with its
+registration and Click's splitting of a command line (``cli/bashcompletion.py``: bash
+completion of words that hold an ``@``). A Typer release that moves one of them breaks this module
 and tests/test_typer_adapter.py, which shows what each is used for, not the commands.
 """
 
 from typer._click.core import Command, Context, Parameter, ParameterSource
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer._click.formatting import HelpFormatter
-from typer._click.shell_completion import CompletionItem
+from typer._click.shell_completion import (
+    CompletionItem,
+    ShellComplete,
+    add_completion_class,
+    split_arg_string,
+)
 
 __all__ = [
     "ClickException",
@@ -26,6 +33,9 @@ __all__ = [
     "NoArgsIsHelpError",
     "Parameter",
     "ParameterSource",
+    "ShellComplete",
+    "add_completion_class",
+    "split_arg_string",
     "subcommand_args",
 ]
 

@@ -1,6 +1,7 @@
 """The values TAB completes (README, "Shell completion"): role names in both languages,
 and organisation ids and contact addresses from the store given by --db or
-INCIDENTCTL_DB (or the default).
+INCIDENTCTL_DB (or the default), as the portal user given by --as or INCIDENTCTL_AS may see
+them (docs/concepts.md, "Shell completion").
 
 Typer calls these only while completing, with the command line parsed so far; the root
 callback has not run then, so the store path is read from the parsed --db here. Each
@@ -14,6 +15,8 @@ from pathlib import Path
 import typer
 
 from incidentctl.paths import DB_ENV
+
+AS_ENV = "INCIDENTCTL_AS"
 
 
 def role_names(incomplete: str) -> list[tuple[str, str]]:
@@ -33,7 +36,7 @@ def contact_emails(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]
         return []
     from incidentctl.services import completion
 
-    found = completion.contacts(_store_path(ctx), incomplete)
+    found = completion.contacts(_store_path(ctx), incomplete, _acting_as(ctx))
     return _matching(found, incomplete, any_case=True)
 
 
@@ -43,7 +46,18 @@ def org_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         return []
     from incidentctl.services import completion
 
-    return _matching(completion.organisations(_store_path(ctx), incomplete), incomplete)
+    found = completion.organisations(_store_path(ctx), incomplete, _acting_as(ctx))
+    return _matching(found, incomplete)
+
+
+def _acting_as(ctx: typer.Context) -> str | None:
+    """The portal user the command would act as: ``--as`` on the line being completed, else
+    INCIDENTCTL_AS; None for the operator, "" for an empty one (the command refuses it, so
+    it completes nothing)."""
+    given = ctx.find_root().params.get("as_email")
+    if given is None:
+        given = os.environ.get(AS_ENV)
+    return None if given is None else str(given).strip()
 
 
 def _store_path(ctx: typer.Context) -> Path | None:

@@ -353,9 +353,10 @@ def move(
 ) -> None:
     """Move a contact to another organisation. Operator only.
 
-    Its incident roles are revoked (they belong to the organisation it leaves) and it is no
-    longer a portal admin; both organisations' audit logs record the move. Use it when an
-    address was added to the wrong organisation, or a person changed employer.
+    Its incident roles are revoked at once, without the propagation delay (they belong to
+    the organisation it leaves), and it is no longer a portal admin; both organisations'
+    audit logs record the move. Use it when an address was added to the wrong organisation,
+    or a person changed employer.
 
     Example:
 

@@ -12,12 +12,12 @@ _SHOWN = 20  # a cron mail lists this many of each item; --json lists all
 
 def _more(total: int) -> None:
     if total > _SHOWN:
-        output.line(f"  ... and {total - _SHOWN} more (recount --json lists all)")
+        output.line(f"  ... and {total - _SHOWN:,} more (recount --json lists all)")
 
 
 def _ids(orgs: list[str]) -> str:
     shown = ", ".join(output.printable(org) for org in orgs[:_SHOWN])
-    return shown + (f" and {len(orgs) - _SHOWN} more" if len(orgs) > _SHOWN else "")
+    return shown + (f" and {len(orgs) - _SHOWN:,} more" if len(orgs) > _SHOWN else "")
 
 
 def register(app: typer.Typer) -> None:
@@ -76,23 +76,23 @@ def recount(
     if report.status == "skipped":
         output.line(
             f"Recount for {report.business_date} already published "
-            f"({report.organisations} organisations); nothing done (use --force to redo it)."
+            f"({report.organisations:,} organisations); nothing done (use --force to redo it)."
         )
         return
     output.line(
-        f"Recount for {report.business_date}: published {report.organisations} organisations."
+        f"Recount for {report.business_date}: published {report.organisations:,} organisations."
     )
     if report.over_quota:
-        output.line(f"Over quota ({len(report.over_quota)}):")
+        output.line(f"Over quota ({len(report.over_quota):,}):")
         for item in report.over_quota[:_SHOWN]:
             output.line(
-                f"  {output.printable(item.org)}: {item.used} submitters, maximum "
-                f"{item.maximum} (over by {item.used - item.maximum})"
+                f"  {output.printable(item.org)}: {item.used:,} submitters, maximum "
+                f"{item.maximum:,} (over by {item.used - item.maximum:,})"
             )
         _more(len(report.over_quota))
     if report.lapsed_experts:
         since = f"since {report.lapsed_since}" if report.lapsed_since else "(first recount)"
-        output.line(f"Experts whose certification lapsed {since} ({len(report.lapsed_experts)}):")
+        output.line(f"Experts whose certification lapsed {since} ({len(report.lapsed_experts):,}):")
         for expert in report.lapsed_experts[:_SHOWN]:
             counts = (
                 f" (holds {defined().quota_role.label}: now counts toward the quota)"
@@ -106,15 +106,15 @@ def recount(
         _more(len(report.lapsed_experts))
     if report.without_admin:
         output.line(
-            f"Without an active portal admin ({len(report.without_admin)}): "
+            f"Without an active portal admin ({len(report.without_admin):,}): "
             + _ids(report.without_admin)
         )
     if report.nobody_can_submit:
         output.line(
-            f"Nobody can submit ({len(report.nobody_can_submit)}): "
+            f"Nobody can submit ({len(report.nobody_can_submit):,}): "
             + _ids(report.nobody_can_submit)
         )
     if report.pending_changes:
-        output.line(f"Role changes still propagating: {report.pending_changes}")
+        output.line(f"Role changes still propagating: {report.pending_changes:,}")
     if not report.needs_attention:
         output.line("Nothing needs attention.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from incidentctl.domain import OPERATOR, Actor
 from incidentctl.errors import NotAuthorized
+from incidentctl.services.lookups import activate_hint
 from incidentctl.store import Store
 from incidentctl.store import contacts as contact_store
 
@@ -31,6 +32,6 @@ def portal_user(store: Store, email: str) -> Actor:
     if not contact.active:
         raise NotAuthorized(
             f"--as {email}: the contact is inactive and cannot use the portal",
-            hint="a portal admin of the organisation (or the operator) can activate it",
+            hint=activate_hint(store.conn, contact, None),
         )
     return Actor(name=contact.email, contact=contact)

@@ -27,9 +27,10 @@ from incidentctl.errors import (
 )
 from incidentctl.roles import Role, defined
 from incidentctl.services import roles as role_service
-from incidentctl.services.lookups import require_org, require_portal_admin
+from incidentctl.services.lookups import activate_hint, require_org, require_portal_admin
 from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
 from incidentctl.store import Store
+from incidentctl.store import contacts as contact_store
 from incidentctl.store import roles as role_store
 
 
@@ -184,8 +185,12 @@ def _plan(
             for entry, row in zip(entries, checked, strict=True):
                 if row.status == "refused":
                     message = f"{entry.email}: {row.reason}"
+                    hint = None
+                    if row.reason == role_store.REASONS["inactive"]:
+                        contact = contact_store.get_by_email(conn, row.email)
+                        hint = None if contact is None else activate_hint(conn, contact, actor)
                     problems.append(
-                        Problem(entry.line, entry.path, message, row.cause or INVALID_INPUT)
+                        Problem(entry.line, entry.path, message, row.cause or INVALID_INPUT, hint)
                     )
                     continue
                 desired.add(row.email)
@@ -210,7 +215,8 @@ def _refuse(problems: list[Problem], source: str) -> None:
     others = len(problems) - 1
     raise Refused(
         first.describe(source),
-        hint=(f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
+        hint=(f"{first.hint}; " if first.hint else "")
+        + (f"{others} more problem{'s' if others != 1 else ''} in the file; " if others else "")
         + "nothing was written",
         exit_code=first.exit_code,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -14,7 +14,7 @@ from incidentctl.domain import (
     Organisation,
     RoleChange,
     email_in_domains,
-    last_admin_leaving,
+    leaves_no_admin,
     parse_email,
     parse_name,
     parse_org_id,
@@ -67,10 +67,16 @@ class ContactPatch(NamedTuple):
 
 
 def _authorize_change(
-    actor: Actor, org_id: str, patch: ContactPatch, conn: Any | None = None
+    actor: Actor,
+    org_id: str,
+    patch: ContactPatch,
+    conn: Any | None = None,
+    current: Contact | None = None,
 ) -> None:
     """A portal user changes contacts only as an active portal admin of their organisation
-    (another organisation does not exist for it), and never a certification."""
+    (another organisation does not exist for it), and never a certification: a patch that
+    gives the certification ``current`` (the contact as stored, None for a new one) already
+    has changes nothing, so an exported list imports again (docs/concepts.md, "Contacts")."""
     if actor.contact is None:
         return
     if not actor.sees_org(org_id):
@@ -85,7 +91,8 @@ def _authorize_change(
             "contacts",
             hint="ask a portal admin of your organisation",
         )
-    if patch.set_expert_until:
+    stored = current.expert_until if current is not None else None
+    if patch.set_expert_until and patch.expert_until != stored:
         raise NotAuthorized(
             "certifications are recorded by the operator, not by portal users",
             hint="ask the vendor to record the AFAS Expert certification",
@@ -124,16 +131,6 @@ def _apply_patch(
     after = patch.applied_to(before)
     if after == before:
         return after, []
-    if actor.contact is not None and actor.contact.id == before.id:
-        others = [
-            e for e, _ in contact_store.portal_admins(conn, before.org_id) if e != before.email
-        ]
-        if last_admin_leaving(actor, before, after, len(others)):
-            raise InvalidInput(
-                f"{before.email} is the last active portal admin of its organisation and "
-                "cannot remove its own admin role or deactivate itself",
-                hint="make another contact portal admin first, or ask the operator (the vendor)",
-            )
     old, new = audit.changed(_fields(before), _fields(after))
     contact_store.update(conn, after)
     audit.append(
@@ -150,6 +147,24 @@ def _apply_patch(
     if before.active and not after.active:
         revoked = role_service.revoke_all(conn, after, actor, now, store.settings, DEACTIVATED)
     return after, revoked
+
+
+def _require_an_admin_left(conn: Any, actor: Actor) -> None:
+    """Under --as, a change (``contacts set``, a whole ``contacts import``) may not leave the
+    user's own organisation without an active portal admin. Checked once the change is made
+    in full, inside its transaction, so that no order of rows can get around it: unmaking a
+    colleague admin and then oneself fails as unmaking oneself alone does."""
+    if actor.contact is None:
+        return
+    org_id = actor.contact.org_id
+    if leaves_no_admin(actor, len(contact_store.portal_admins(conn, org_id))):
+        raise InvalidInput(
+            f"organisation {org_id} would be left without an active portal admin: under --as, "
+            "the last active portal admin cannot remove its own admin role or deactivate "
+            "itself",
+            hint="make another contact portal admin first, or ask the operator (the vendor); "
+            "nothing was written",
+        )
 
 
 def add(
@@ -177,7 +192,10 @@ def add(
     with store.write() as conn:
         org = require_org(conn, contact.org_id, actor)
         _authorize_change(
-            actor, contact.org_id, ContactPatch(set_expert_until=bool(expert_until)), conn
+            actor,
+            contact.org_id,
+            ContactPatch(expert_until=expert_until, set_expert_until=bool(expert_until)),
+            conn,
         )
         # Checked before the address is looked up: an address outside the domains gets one
         # answer, whoever holds it.
@@ -214,8 +232,9 @@ def update(
         patch = patch._replace(name=parse_name(patch.name))
     with store.write() as conn:
         before = require_contact(conn, parse_email(email), actor)
-        _authorize_change(actor, before.org_id, patch, conn)
+        _authorize_change(actor, before.org_id, patch, conn, before)
         after, revoked = _apply_patch(conn, store, actor, now, before, patch)
+        _require_an_admin_left(conn, actor)
     return before, after, revoked
 
 
@@ -234,15 +253,21 @@ class Moved(NamedTuple):
 def move(store: Store, actor: Actor, now: datetime, email: str, org_id: str, reason: str) -> Moved:
     """``contacts move``: put a contact in another organisation, in one transaction. Its
     roles there are revoked (each with its event), and it is no longer a portal admin: both
-    belong to the organisation it leaves. Operator only; audited in both organisations."""
+    belong to the organisation it leaves. Operator only; audited in both organisations.
+
+    The revokes take effect at once, not after the propagation delay: the roles were the old
+    organisation's, and a contact must not hold them in the new one, seeing its incidents or
+    submitting there (docs/concepts.md, "Moving a contact"). Changes keep their order all
+    the same: a revoke never takes effect before the previous change of its role."""
     require_operator(actor, "contacts move")
     reason = parse_name(reason, "reason")
+    at_once = store.settings._replace(propagation_delay=timedelta(0))
     with store.write() as conn:
         before = require_contact(conn, parse_email(email))
         target = require_org(conn, parse_org_id(org_id))
         if before.org_id == target.id:
             return Moved(before, before, [])
-        revoked = role_service.revoke_all(conn, before, actor, now, store.settings, MOVED)
+        revoked = role_service.revoke_all(conn, before, actor, now, at_once, MOVED)
         after = before._replace(org_id=target.id, portal_admin=False)
         contact_store.move(conn, before.id, target.id)
         if before.portal_admin:
@@ -485,14 +510,17 @@ def _apply_staged(
             if number % _ADVANCE_EVERY == 0:
                 progress.advance(_ADVANCE_EVERY)
             row = ImportRow.from_staged(staged)
+            existing = contact_store.get_by_email(conn, row.email)
+            # Only a contact the user may see is compared: whether another organisation's
+            # contact has this certification must not make a difference.
+            mine = existing if existing is not None and actor.sees_org(existing.org_id) else None
             try:
-                _authorize_change(actor, row.org_id, row.patch, conn)
+                _authorize_change(actor, row.org_id, row.patch, conn, mine)
                 org = orgs.get(row.org_id)
                 if org is None:
                     org = orgs[row.org_id] = require_org(conn, row.org_id, actor)
             except (NotFound, NotAuthorized) as exc:
                 raise type(exc)(files.at_line(source, row.line, exc.message), exc.hint) from exc
-            existing = contact_store.get_by_email(conn, row.email)
             if existing is None:
                 _require_domain(actor, org, row.email, files.at_line(source, row.line, ""))
                 if not new_run:
@@ -530,6 +558,7 @@ def _apply_staged(
                 deactivated_in[existing.org_id] = deactivated_in.get(existing.org_id, 0) + 1
             revoked += len(changes)
         add_new_run()
+        _require_an_admin_left(conn, actor)
         result = ImportResult(
             added=added,
             updated=updated,

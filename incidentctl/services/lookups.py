@@ -67,6 +67,19 @@ def ask_portal_admin(conn: sqlite3.Connection, org_id: str, purpose: str = "") -
     return f"ask a portal admin{purpose}: {named}{others}"
 
 
+def activate_hint(conn: sqlite3.Connection, contact: Contact, actor: Actor | None) -> str:
+    """What to do about an inactive contact: the command that activates it, with its
+    address, for whoever may run it (the operator, a portal admin of its organisation);
+    anyone else (``actor`` None: the inactive portal user itself) is sent to the portal
+    admins who may, by name and address."""
+    command = f"incidentctl contacts set {contact.email} --active"
+    if actor is not None and (
+        actor.contact is None or (actor.contact.portal_admin and actor.sees_org(contact.org_id))
+    ):
+        return f"activate it first: {command}"
+    return ask_portal_admin(conn, contact.org_id, f"to activate it ({command})")
+
+
 def listing_scope(store: Store, actor: Actor, org_id: str | None) -> tuple[str | None, int | None]:
     """(organisation, contact) a listing is limited to: a portal user lists its own
     organisation, and one that is not a portal admin only itself. A given organisation is

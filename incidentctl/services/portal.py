@@ -15,6 +15,7 @@ from incidentctl.errors import InvalidInput, NotAuthorized
 from incidentctl.permissions import Permission, permissions_at, role_state
 from incidentctl.roles import SUBMIT, VIEW_ALL, PortalPermission, Role, defined
 from incidentctl.services.lookups import (
+    activate_hint,
     ask_portal_admin,
     listing_scope,
     require_contact,
@@ -97,7 +98,10 @@ def login(store: Store, actor: Actor, now: datetime, email: str) -> Contact:
         if actor.contact is not None and actor.contact.id != contact.id:
             raise NotAuthorized(f"{actor.name} can only log in as itself, not as {email.strip()}")
         if not contact.active:
-            raise NotAuthorized(f"{contact.email} is inactive and cannot log in")
+            raise NotAuthorized(
+                f"{contact.email} is inactive and cannot log in",
+                hint=activate_hint(conn, contact, actor),
+            )
         at = timeutil.to_iso(now)
         session_store.add_login(conn, contact.id, at)
         audit.append(
