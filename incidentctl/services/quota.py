@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -75,8 +76,40 @@ def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
     tz = store.settings.timezone
     with store.read() as conn:
         policy = load_policy(conn)
-        only = actor.contact.org_id if actor.contact is not None else None
-        return [status_of(conn, org, policy, now, tz) for org in org_store.iter_all(conn, only)]
+        if actor.contact is not None:
+            orgs = org_store.iter_all(conn, actor.contact.org_id)
+            return [status_of(conn, org, policy, now, tz) for org in orgs]
+        return every_status(conn, org_store.iter_all(conn), policy, now, tz)
+
+
+def every_status(
+    conn: sqlite3.Connection,
+    orgs: Iterable[Organisation],
+    policy: quota_policy.Policy,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[QuotaStatus]:
+    """The quota of each of ``orgs`` (a good part of the store's), read inside the caller's
+    transaction set-based: the counts of every organisation in one pass over the current
+    holders, the publications in one query (docs/performance.md)."""
+    counts = role_store.submitter_counts_by_org(
+        conn, timeutil.local_date(now, tz), timeutil.to_iso(now)
+    )
+    published = recount_store.latest_publications(conn)
+    none = role_store.OrgCounts(0, 0, 0)
+    result = []
+    for org in orgs:
+        org_counts = counts.get(org.id, none)
+        result.append(
+            QuotaStatus(
+                org=org.id,
+                maximum=quota_policy.derive(policy, org).maximum,
+                used=org_counts.used,
+                experts=org_counts.experts,
+                published=published.get(org.id),
+            )
+        )
+    return result
 
 
 def explain(
