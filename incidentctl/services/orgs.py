@@ -351,10 +351,9 @@ def overviews(
                 )
             ]
         # Every organisation: a few set-based queries, not a few per organisation.
-        orgs = list(org_store.iter_all(conn))
         counts = org_store.contact_counts_by_org(conn)
-        statuses = every_status(conn, orgs, policy, now, tz)
+        statuses = every_status(conn, policy, now, tz)
         return [
-            OrgOverview(shown_org(actor, org), *counts.get(org.id, (0, 0, 0)), status)
-            for org, status in zip(orgs, statuses, strict=True)
+            OrgOverview(shown_org(actor, org), *counts.get(org.id, (0, 0, 0)), statuses[org.id])
+            for org in org_store.iter_all(conn)
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -79,37 +78,25 @@ def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
         if actor.contact is not None:
             orgs = org_store.iter_all(conn, actor.contact.org_id)
             return [status_of(conn, org, policy, now, tz) for org in orgs]
-        return every_status(conn, org_store.iter_all(conn), policy, now, tz)
+        return list(every_status(conn, policy, now, tz).values())
 
 
 def every_status(
-    conn: sqlite3.Connection,
-    orgs: Iterable[Organisation],
-    policy: quota_policy.Policy,
-    now: datetime,
-    tz: ZoneInfo,
-) -> list[QuotaStatus]:
-    """The quota of each of ``orgs`` (a good part of the store's), read inside the caller's
-    transaction set-based: the counts of every organisation in one pass over the current
-    holders, the publications in one query (docs/performance.md)."""
-    counts = role_store.submitter_counts_by_org(
-        conn, timeutil.local_date(now, tz), timeutil.to_iso(now)
+    conn: sqlite3.Connection, policy: quota_policy.Policy, now: datetime, tz: ZoneInfo
+) -> dict[str, QuotaStatus]:
+    """The quota of every organisation by id (in id order), read inside the caller's
+    transaction in one set-based statement: the maxima are the policy in SQL, the counts one
+    pass over the current holders (docs/performance.md)."""
+    rows = quota_store.every_quota(
+        conn,
+        quota_store.maximum_sql(conn, policy),
+        timeutil.local_date(now, tz).isoformat(),
+        timeutil.to_iso(now),
     )
-    published = recount_store.latest_publications(conn)
-    none = role_store.OrgCounts(0, 0, 0)
-    result = []
-    for org in orgs:
-        org_counts = counts.get(org.id, none)
-        result.append(
-            QuotaStatus(
-                org=org.id,
-                maximum=quota_policy.derive(policy, org).maximum,
-                used=org_counts.used,
-                experts=org_counts.experts,
-                published=published.get(org.id),
-            )
-        )
-    return result
+    return {
+        row[0]: QuotaStatus(*row[:4], None if row[4] is None else Publication._make(row[4:]))
+        for row in rows
+    }
 
 
 def explain(
