@@ -264,10 +264,63 @@ def add_role(name: str) -> Step:
     return step
 
 
+# The latest change of each contact's role, kept beside the history (docs/concepts.md, "The
+# store"): what every common read wants (the holders now, the counts of an organisation, the
+# roles column of a listing) is then one row per contact and role, however long the history
+# grows. The store writes it in the transaction of each change (incidentctl/store/roles.py)
+# and doctor compares it with the history. The organisation is copied from the contact (a
+# move updates it), so the holders of a role in an organisation, and per organisation, are a
+# range of role_state_holders; no foreign keys: every row is checked against the history,
+# whose rows have them, and a bulk grant writes one row per contact.
+_ROLE_STATE = """
+CREATE TABLE role_state (
+    contact_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    change_id INTEGER NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('grant', 'revoke')),
+    requested_at TEXT NOT NULL,
+    effective_at TEXT NOT NULL,
+    PRIMARY KEY (contact_id, role)
+) WITHOUT ROWID;
+"""
+
+# What the state table holds for the history as it is: the latest change of each contact's
+# role (the highest id of its entries of role_changes_contact_role, read from that index alone),
+# with its contact's organisation. doctor compares the table with this query.
+ROLE_STATE_FROM_HISTORY = """
+SELECT r.contact_id, r.role, c.org_id, r.id, r.action, r.requested_at, r.effective_at
+FROM (SELECT contact_id, role, max(id) AS id FROM role_changes GROUP BY contact_id, role) AS latest
+JOIN role_changes r ON r.id = latest.id
+JOIN contacts c ON c.id = r.contact_id
+"""
+
+_ROLE_STATE_INDEXES = """
+CREATE INDEX role_state_holders ON role_state(role, action, org_id, effective_at);
+CREATE INDEX contacts_org_inactive ON contacts(org_id) WHERE active = 0;
+CREATE INDEX contacts_org_expert ON contacts(org_id, expert_until) WHERE expert_until IS NOT NULL;
+"""
+
+
+def role_state(db: Database) -> None:
+    """The current state of every contact's roles (the latest change of each), built from the
+    history in one statement; and the small indexes that count an organisation's inactive
+    contacts and certified experts."""
+    conn = db.conn
+    _execute_script(conn, _ROLE_STATE)
+    # Filled before its index is made: one sorted build instead of a million inserts into it.
+    conn.execute(
+        "INSERT INTO role_state (contact_id, role, org_id, change_id, action, requested_at, "
+        f"effective_at) {ROLE_STATE_FROM_HISTORY.strip()} ORDER BY r.contact_id, r.role"
+    )
+    _execute_script(conn, _ROLE_STATE_INDEXES)
+
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_initial_schema", initial_schema),
     ("0002_organisation_domains", organisation_domains),
     ("0003_roles_table", roles_table),
+    ("0004_role_state", role_state),
 )
 """Every step, oldest first; the name is what the store records as applied."""
 

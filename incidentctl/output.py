@@ -260,10 +260,14 @@ def csv_rows(rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
 
 
 def _printable_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[str]]:
-    """Every cell as :func:`printable` text; a row of plain text passes with one check."""
+    """Every cell as :func:`printable` text; a row of plain text passes with one check, and
+    a number (which holds no control character) is its digits."""
     search = _control().search
     for row in rows:
-        cells = [value if type(value) is str else printable(value) for value in row]
+        cells = [
+            value if type(value) is str else str(value) if type(value) is int else printable(value)
+            for value in row
+        ]
         if search("".join(cells)) is not None:
             cells = [printable(cell) for cell in cells]
         yield cells

@@ -222,3 +222,121 @@ def test_a_missing_store_given_by_path_is_a_path_to_check(
     monkeypatch.delenv("INCIDENTCTL_DB")
     _, checks = doctor(cli)
     assert checks["store file"]["detail"] == "missing: create it with incidentctl init"
+
+
+# --- the state table against the role history ----------------------------------------------
+
+
+def test_the_state_table_is_checked_against_the_history(demo: Cli, db_path: Path) -> None:
+    """The current state kept beside the history (docs/concepts.md, "The store") holds the
+    latest change of every contact's role; doctor counts the rows that do not."""
+    code, checks = doctor(demo)
+    assert code == 0
+    conn = sqlite3.connect(db_path)
+    try:
+        (keys,) = conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT contact_id, role FROM role_changes)"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert keys > 3
+    assert checks["role state"] == {
+        "name": "role state",
+        "ok": True,
+        "detail": f"{keys:,} rows, as the role history has them",
+    }
+
+
+FIRST = "(SELECT min(contact_id) FROM role_state)"
+ONE_ROLE = (
+    f"contact_id = {FIRST} AND role = (SELECT min(role) FROM role_state WHERE contact_id = {FIRST})"
+)
+
+# Each change to the state table, and how many of its rows then disagree (None: every row of
+# the first contact in it).
+STATE_TAMPERING = {
+    "a row changed": (
+        [
+            "UPDATE role_state SET action = iif(action = 'grant', 'revoke', 'grant') "
+            f"WHERE {ONE_ROLE}"
+        ],
+        1,
+    ),
+    "an organisation not followed": (
+        [f"UPDATE role_state SET org_id = '2002' WHERE contact_id = {FIRST}"],
+        None,
+    ),
+    "a row missing": ([f"DELETE FROM role_state WHERE {ONE_ROLE}"], 1),
+    "a row too many": (
+        [
+            "INSERT INTO role_state VALUES (999, 'manager', '1001', 1, 'grant', "
+            "'2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00')"
+        ],
+        1,
+    ),
+    "an older change": (
+        [f"UPDATE role_state SET change_id = change_id - 1 WHERE contact_id = {FIRST}"],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", STATE_TAMPERING)
+def test_a_state_that_disagrees_with_the_history_is_a_fail_that_counts_it(
+    demo: Cli, db_path: Path, change: str
+) -> None:
+    statements, expected = STATE_TAMPERING[change]
+    conn = sqlite3.connect(db_path)
+    try:
+        (contact_rows,) = conn.execute(
+            f"SELECT count(*) FROM role_state WHERE contact_id = {FIRST}"
+        ).fetchone()
+    finally:
+        conn.close()
+    plant(db_path, *statements)
+    code, checks = doctor(demo)
+    assert code == STORE_UNAVAILABLE
+    count = expected if expected is not None else contact_rows
+    verb = "disagrees" if count == 1 else "disagree"
+    row = "row" if count == 1 else "rows"
+    assert failing(checks) == {
+        "role state": f"{count:,} {row} of role_state {verb} with the role history "
+        "(changed outside incidentctl: restore the store from a backup)"
+    }
+
+
+def test_an_older_store_gets_its_state_table_from_its_history(
+    cli: Cli, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store made before 0004 is healthy (doctor compares no state it does not have yet);
+    the next command builds the state table from the history, and doctor finds it equal."""
+    before_0004 = tuple(step for step in migrations.STEPS if step[0] < "0004")
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "STEPS", before_0004)
+        cli.ok("init")
+    plant(
+        db_path,
+        "INSERT INTO organisations (id, name, employees, created_at) "
+        "VALUES ('1001', 'Acme', 30, '2024-01-01T00:00:00+00:00')",
+        "INSERT INTO contacts (id, email, org_id, name, created_at) "
+        "VALUES (1, 'jan@acme.nl', '1001', 'Jan', '2024-01-01T00:00:00+00:00')",
+        *(
+            "INSERT INTO role_changes (contact_id, role, action, requested_at, effective_at, "
+            f"actor) VALUES (1, 'submitter', '{action}', '2024-02-0{day}T09:00:00+00:00', "
+            f"'2024-02-0{day}T09:10:00+00:00', 'operator')"
+            for day, action in enumerate(("grant", "revoke", "grant"), start=1)
+        ),
+    )
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "STEPS", before_0004)
+        code, checks = doctor(cli)
+    assert code == 0, failing(checks)
+    assert "role state" not in checks
+    code, checks = doctor(cli)
+    assert code == 0, failing(checks)
+    assert "the next command applies 0004_role_state" in checks["migration ledger"]["detail"]
+    assert "role state" not in checks, "not there yet"
+    assert cli.json("contacts", "show", "jan@acme.nl")["roles"] == ["submitter"]  # migrates
+    code, checks = doctor(cli)
+    assert code == 0, failing(checks)
+    assert checks["role state"]["detail"] == "1 row, as the role history has them"

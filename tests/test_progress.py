@@ -159,10 +159,11 @@ def test_a_batch_tells_its_steps(store: Cli, db_path: Path) -> None:
         )
     finally:
         opened.close()
+    # The write counts its changes: the bar shows done / total, the rate and the time left.
     assert told.steps == {
         ("reading", None, True): [2],
         ("checking", None, False): [],
-        ("writing", None, False): [],
+        ("writing", 2, False): [2],
     }
 
 
@@ -177,7 +178,7 @@ def test_apply_tells_each_organisation_it_checked(store: Cli, db_path: Path) -> 
         apply_service.apply(opened, OPERATOR, timeutil.system_now(), data, "r.toml", progress=told)
     finally:
         opened.close()
-    assert told.steps == {("checking", 2, False): [1, 1], ("writing", None, False): []}
+    assert told.steps == {("checking", 2, False): [1, 1], ("writing", 2, False): [2]}
 
 
 def test_the_recount_tells_each_query(store: Cli, db_path: Path) -> None:

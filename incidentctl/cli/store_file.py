@@ -75,8 +75,9 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     """Check the store: path, permissions, migrations, schema, integrity, foreign keys, WAL.
 
     Every table, index and trigger is compared with what the migrations create; a missing,
-    altered or added one is named. The store is read as it is: doctor migrates, fixes and
-    writes nothing. Exits 0 when every check passes, 6 when one does not.
+    altered or added one is named. The current state of the roles must equal what the role
+    history implies; the rows that do not are counted. The store is read as it is: doctor
+    migrates, fixes and writes nothing. Exits 0 when every check passes, 6 when one does not.
 
     Examples:
 

@@ -130,7 +130,7 @@ def _run(
                 f"{len(confirmed[0]):,} and {len(confirmed[1]):,}; nothing was written",
                 hint="run it again",
             )
-        progress.step("writing")
+        progress.step("writing", plan.changes)
         for role in defined():
             revokes = [c.email for c in plan.revoke if c.role == role]
             grants = [c.email for c in plan.grant if c.role == role]
@@ -147,6 +147,7 @@ def _run(
                     role=role,
                     emails=emails,
                     reason=f"apply {source}",
+                    written=progress.advance,
                 )
                 if outcome.first_refused is not None:
                     _refuse_quota(outcome.first_refused, sections, source, prune)

@@ -27,7 +27,7 @@ from incidentctl.errors import Declined, InvalidInput, StoreChanged
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import require_org
 from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
-from incidentctl.services.quota import QuotaStatus, load_policy, status_of
+from incidentctl.services.quota import QuotaStatus, every_status, load_policy, status_of
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
@@ -336,20 +336,24 @@ def overviews(
         only = actor.contact.org_id
     tz = store.settings.timezone
     with store.read() as conn:
-        if only is not None:
-            require_org(conn, only, actor)
         policy = load_policy(conn)
-        result = []
-        for org in org_store.iter_all(conn, only):
+        if only is not None:
+            org = require_org(conn, only, actor)
             contacts, active, admins = org_store.contact_counts(conn, org.id)
-            result.append(
+            return [
                 OrgOverview(
                     shown_org(actor, org),
                     contacts,
                     active,
                     admins,
                     status_of(conn, org, policy, now, tz),
-                    contact_store.portal_admins(conn, org.id) if only is not None else None,
+                    contact_store.portal_admins(conn, org.id),
                 )
-            )
-        return result
+            ]
+        # Every organisation: a few set-based queries, not a few per organisation.
+        counts = org_store.contact_counts_by_org(conn)
+        statuses = every_status(conn, policy, now, tz)
+        return [
+            OrgOverview(shown_org(actor, org), *counts.get(org.id, (0, 0, 0)), statuses[org.id])
+            for org in org_store.iter_all(conn)
+        ]

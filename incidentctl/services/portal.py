@@ -232,7 +232,7 @@ def readiness(store: Store, actor: Actor, now: datetime, days: int) -> Readiness
     enforcement = store.settings.enforcement_date
     with store.read() as conn:
         require_portal_admin(conn, actor, "see the readiness report")
-        with_submitter = role_store.orgs_with_submitter(conn, until, in_effect=False)
+        with_submitter = role_store.orgs_with_submitter(conn, until)
         return Readiness(
             enforcement_date=enforcement,
             before_enforcement=now < enforcement,

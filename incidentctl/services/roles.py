@@ -13,7 +13,7 @@ refuses it when the store changed meanwhile.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from itertools import islice
@@ -186,9 +186,14 @@ def change(
     # A dry run only reads: a snapshot is enough and it blocks nobody.
     transaction = store.read() if dry_run else store.write()
     with transaction as conn:
-        if not dry_run:
-            progress.step("writing")
-        return plan(conn, role=role, write=not dry_run, reason=reason, confirmed=confirmed)
+        return plan(
+            conn,
+            role=role,
+            write=not dry_run,
+            reason=reason,
+            confirmed=confirmed,
+            progress=progress,
+        )
 
 
 class Confirmed(NamedTuple):
@@ -214,11 +219,13 @@ def plan_and_apply(
     write: bool,
     reason: str | None,
     confirmed: Confirmed | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> BatchOutcome:
     """Classify the loaded batch, check the quota, and (if nothing is refused) write it:
     changes take effect after the propagation delay; experts are those certified today.
     With ``confirmed``, the plan must still be what a person confirmed, or nothing is
-    written (:class:`StoreChanged`)."""
+    written (:class:`StoreChanged`). ``progress`` is told the "writing" step with its number
+    of changes, then each chunk written."""
     today = _plan(conn, actor, now, settings, action=action, role=role)
     malformed = [
         pos for pos, given in role_store.unknown_in_plan(conn) if not is_valid_email(given)
@@ -232,6 +239,7 @@ def plan_and_apply(
         _require_confirmed(conn, action, summary, confirmed)
     applied = first_refused is None and write
     if applied and (summary["granted"] or summary["revoked"]):
+        progress.step("writing", role_store.planned_changes(conn))
         role_store.apply_plan(
             conn,
             role=role,
@@ -239,6 +247,7 @@ def plan_and_apply(
             now=timeutil.to_iso(now),
             actor=actor.name,
             reason=reason,
+            written=progress.advance,
         )
     return BatchOutcome(
         action=action,
@@ -332,14 +341,40 @@ def apply_emails(
     role: Role,
     emails: Iterable[str],
     reason: str | None,
+    written: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
     """A batch inside the caller's write transaction (deactivation, ``apply``, the demo
-    data): written unless refused; the caller ends a refused one."""
+    data): written unless refused; the caller ends a refused one. ``written`` is told how
+    many changes each chunk wrote (``apply`` counts them in its own "writing" step)."""
     batch = role_store.start_batch(conn)
     role_store.add_to_batch(conn, batch_rows(list(emails)))
     return plan_and_apply(
-        conn, batch, actor, now, settings, action=action, role=role, write=True, reason=reason
+        conn,
+        batch,
+        actor,
+        now,
+        settings,
+        action=action,
+        role=role,
+        write=True,
+        reason=reason,
+        progress=NO_PROGRESS if written is None else _Written(written),
     )
+
+
+class _Written:
+    """The progress of a batch that is one part of a larger step: only its chunks count."""
+
+    def __init__(self, written: Callable[[int], None]) -> None:
+        self._written = written
+
+    def advance(self, done: int) -> None:
+        self._written(done)
+
+    def step(
+        self, name: str, total: int | None = None, *, unit: str = "rows", of_input: bool = False
+    ) -> None:
+        pass
 
 
 def check_holders(

@@ -107,6 +107,8 @@ def _database_checks(conn: sqlite3.Connection) -> list[Check]:
             compared = _compare(kind, label, expected, actual)
             if compared is not None:
                 checks.append(compared)
+        if ("table", "role_state") in actual and "0004_role_state" in steps:
+            checks.append(_role_state(conn))
     integrity = health.integrity(conn)
     foreign = health.foreign_key_problems(conn)
     journal = health.journal_mode(conn)
@@ -121,6 +123,22 @@ def _database_checks(conn: sqlite3.Connection) -> list[Check]:
         Check("journal mode", journal == "wal", journal),
         Check("sqlite", True, sqlite3.sqlite_version),
     ]
+
+
+def _role_state(conn: sqlite3.Connection) -> Check:
+    """The state table against the role history it is kept from (docs/concepts.md, "The
+    store"): every contact's role must hold its latest change."""
+    disagreeing, rows = health.role_state_disagreements(conn)
+    if disagreeing:
+        return Check(
+            "role state",
+            False,
+            f"{disagreeing:,} row{'s' if disagreeing != 1 else ''} of role_state disagree"
+            f"{'s' if disagreeing == 1 else ''} with the role history (changed outside "
+            "incidentctl: restore the store from a backup)",
+        )
+    plural = "s" if rows != 1 else ""
+    return Check("role state", True, f"{rows:,} row{plural}, as the role history has them")
 
 
 def _ledger_check(conn: sqlite3.Connection) -> tuple[Check, list[str] | None]:

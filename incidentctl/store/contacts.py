@@ -12,7 +12,7 @@ from incidentctl.csvcells import neutralise_sql
 from incidentctl.documents import CONTACT_LISTING_KEYS
 from incidentctl.domain import Contact
 from incidentctl.roles import Role, Roles, defined
-from incidentctl.store.roles import latest_action_sql
+from incidentctl.store.roles import move_state
 
 _COLUMNS = "id, email, org_id, name, active, portal_admin, expert_until"
 
@@ -88,9 +88,12 @@ class _Listing:
     def __init__(self, roles: Roles) -> None:
         # Which roles a contact holds, as last granted or revoked, as one number: the sum of
         # 2**i for each role i held (0 none; for submitter and manager 1, 2, or 3 for both).
-        # Each latest change is looked up once, from the (contact_id, role) index.
-        held = [f"({latest_action_sql('c', role)} IS 'grant')" for role in roles]
-        mask = "(" + " + ".join(f"{1 << i} * {h}" if i else h for i, h in enumerate(held)) + ")"
+        # The contact's rows of the state table are one range of its primary key.
+        bits = " ".join(f"WHEN {_literal(role.name)} THEN {1 << i}" for i, role in enumerate(roles))
+        mask = (
+            f"coalesce((SELECT sum(CASE s.role {bits} END) FROM role_state s "
+            "WHERE s.contact_id = c.id AND s.action = 'grant'), 0)"
+        )
         combinations: dict[int, list[Role]] = {
             number: [role for i, role in enumerate(roles) if number & (1 << i)]
             for number in range(1, 1 << len(roles))
@@ -168,13 +171,23 @@ def listing(
         where.append("c.id = ?")
         params.append(contact_id)
     if role is not None:
-        where.append(f"{latest_action_sql('c', role)} = 'grant'")
-    if pending_at is not None:
         where.append(
-            "EXISTS (SELECT 1 FROM role_changes p WHERE p.contact_id = c.id "
-            "AND p.effective_at > ? AND p.requested_at <= ?)"
+            "EXISTS (SELECT 1 FROM role_state s WHERE s.contact_id = c.id AND s.role = ? "
+            "AND s.action = 'grant')"
         )
-        params += [pending_at, pending_at]
+        params.append(role.name)
+    if pending_at is not None:
+        # A change not yet in effect: the latest of each role takes effect last (changes of a
+        # role take effect in the order they were made), so the state table answers, unless
+        # that change was made after the moment asked about (a clock set back): then the
+        # role's history does.
+        where.append(
+            "EXISTS (SELECT 1 FROM role_state s WHERE s.contact_id = c.id "
+            "AND s.effective_at > ? AND (s.requested_at <= ? OR EXISTS ("
+            "SELECT 1 FROM role_changes p WHERE p.contact_id = s.contact_id "
+            "AND p.role = s.role AND p.effective_at > ? AND p.requested_at <= ?)))"
+        )
+        params += [pending_at] * 4
     forms = _listing(defined())
     sql = (
         f"SELECT {forms.select[form]} FROM contacts c"
@@ -206,5 +219,7 @@ def portal_admins(conn: sqlite3.Connection, org_id: str) -> list[tuple[str, str]
 
 
 def move(conn: sqlite3.Connection, contact_id: int, org_id: str) -> None:
-    """Put a contact in another organisation (inside the caller's transaction)."""
+    """Put a contact in another organisation (inside the caller's transaction), with its
+    rows of the state table, which hold the organisation too."""
     conn.execute("UPDATE contacts SET org_id = ? WHERE id = ?", (org_id, contact_id))
+    move_state(conn, contact_id, org_id)

@@ -67,6 +67,30 @@ def has_tables(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
+# Every key of either side whose row differs from the other's or is missing there: the latest
+# change of each contact's role, as the history says, against the state table.
+_ROLE_STATE_DISAGREEMENTS = f"""
+WITH expected AS ({migrations.ROLE_STATE_FROM_HISTORY.strip()})
+SELECT
+    (SELECT count(*) FROM expected e
+        LEFT JOIN role_state s ON s.contact_id = e.contact_id AND s.role = e.role
+        WHERE s.contact_id IS NULL OR s.org_id IS NOT e.org_id OR s.change_id IS NOT e.id
+        OR s.action IS NOT e.action OR s.requested_at IS NOT e.requested_at
+        OR s.effective_at IS NOT e.effective_at)
+    + (SELECT count(*) FROM role_state s WHERE NOT EXISTS (
+        SELECT 1 FROM role_changes r WHERE r.contact_id = s.contact_id AND r.role = s.role)),
+    (SELECT count(*) FROM role_state)
+"""
+
+
+def role_state_disagreements(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(rows of the state table that disagree with the role history, rows it holds): a row
+    that differs from the latest change of its contact and role, a latest change without
+    its row, and a row without any change each count once. One set-based query."""
+    disagreeing, rows = conn.execute(_ROLE_STATE_DISAGREEMENTS).fetchone()
+    return int(disagreeing), int(rows)
+
+
 def integrity(conn: sqlite3.Connection) -> list[str]:
     """SQLite's ``integrity_check``: ``["ok"]`` or the problems found."""
     return [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from incidentctl.roles import defined
+from incidentctl.store.roles import action_by_sql
 
 
 def add_incident(
@@ -56,11 +57,9 @@ def recent_submitters_without_role(
         "SELECT c.email, c.org_id, max(i.submitted_at) FROM incidents i "
         "JOIN contacts c ON c.id = i.contact_id "
         "WHERE i.submitted_at >= ? AND i.submitted_at <= ? AND c.active = 1 "
-        "AND coalesce((SELECT r.action FROM role_changes r WHERE r.contact_id = c.id "
-        "AND r.role = ? AND r.requested_at <= ? ORDER BY r.id DESC LIMIT 1), 'revoke') "
-        "= 'revoke'"
+        f"AND coalesce({action_by_sql('c', '?', '?')}, 'revoke') = 'revoke'"
     )
-    params: list[Any] = [since, until, defined().quota_role.name, until]
+    params: list[Any] = [since, until, until, until, defined().quota_role.name]
     if org_id is not None:
         sql += " AND c.org_id = ?"
         params.append(org_id)

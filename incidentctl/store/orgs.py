@@ -86,3 +86,23 @@ def contact_counts(conn: sqlite3.Connection, org_id: str) -> tuple[int, int, int
         (org_id,),
     ).fetchone()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+def contact_counts_by_org(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int]]:
+    """:func:`contact_counts` of every organisation with contacts, set-based: the contacts
+    per organisation from the (org_id, email) index, the inactive ones and the active portal
+    admins from their small partial indexes (no contact row is read)."""
+    counts = {
+        str(org_id): [int(number), int(number), 0]
+        for org_id, number in conn.execute("SELECT org_id, count(*) FROM contacts GROUP BY org_id")
+    }
+    for org_id, number in conn.execute(
+        "SELECT org_id, count(*) FROM contacts WHERE active = 0 GROUP BY org_id"
+    ):
+        counts[org_id][1] -= number
+    for org_id, number in conn.execute(
+        "SELECT org_id, count(*) FROM contacts WHERE portal_admin = 1 AND active = 1 "
+        "GROUP BY org_id"
+    ):
+        counts[org_id][2] = number
+    return {org_id: (total, active, admins) for org_id, (total, active, admins) in counts.items()}

@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from incidentctl.policy import DEFAULT_POLICY, Band, Policy
+from incidentctl.store.roles import submitter_counts_sql
 
 _GENERAL = ""  # the sector value of the general bands in policy_bands
 
@@ -90,3 +91,26 @@ def maximum_sql(conn: sqlite3.Connection, policy: Policy) -> tuple[str, dict[str
         "AND b.from_employees <= o.employees ORDER BY b.from_employees DESC LIMIT 1)"
     )
     return f"coalesce(o.quota_override, {by_policy})", {}
+
+
+QuotaRow = tuple[str, int, int, int, str | None, int | None, int | None, int | None]
+"""(organisation, maximum, used, experts, and the latest publication's business date,
+maximum, used and experts, or four None)."""
+
+
+def every_quota(
+    conn: sqlite3.Connection, maximum: tuple[str, dict[str, Any]], today: str, now: str
+) -> list[QuotaRow]:
+    """The quota of every organisation in id order, in one statement: its maximum
+    (``maximum`` is :func:`maximum_sql`), its used seats and experts from one pass over the
+    current holders (:func:`incidentctl.store.roles.submitter_counts_sql`), and its figure of
+    the latest publication (one probe each of its primary key)."""
+    expression, params = maximum
+    return conn.execute(
+        f"SELECT o.id, {expression}, coalesce(h.used, 0), coalesce(h.experts, 0), "
+        "r.business_date, p.maximum, p.used, p.experts FROM organisations o "
+        f"LEFT JOIN ({submitter_counts_sql()}) h ON h.org_id = o.id "
+        "LEFT JOIN recount_runs r ON r.id = (SELECT max(id) FROM recount_runs) "
+        "LEFT JOIN published_counts p ON p.run_id = r.id AND p.org_id = o.id ORDER BY o.id",
+        {**params, "today": today, "now": now},
+    ).fetchall()

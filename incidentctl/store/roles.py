@@ -1,9 +1,17 @@
-"""Queries on the role history: role changes are appended, state is derived from them."""
+"""Queries on the role history and the current state kept beside it.
+
+Role changes are appended to ``role_changes`` and never changed. ``role_state`` holds the
+latest change of each contact's role (docs/concepts.md, "The store"): every function here that
+appends a change writes it in the same statement group, and the common reads (who holds a
+role now, the counts of an organisation, a listing's roles) read it, so their cost does not
+grow with the history. What depends on a moment other than the latest change (``check --at``,
+changes still propagating) is read from the history of the few contacts concerned.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -12,16 +20,16 @@ from incidentctl.documents import RESULT_KEYS
 from incidentctl.domain import RoleChange
 from incidentctl.errors import INVALID_INPUT, NOT_FOUND
 from incidentctl.roles import Role, defined
-from incidentctl.store.rules import effective_at_sql, expert_sql
+from incidentctl.store.rules import effective_at_sql, expert_condition_sql, expert_sql
 
 
 def latest_action_sql(contact: str, role: Role) -> str:
     """SQL for the latest action ('grant'/'revoke'/NULL) of ``role`` for the contact row
-    aliased ``contact``: the last entry of the (contact_id, role) index. A role's name is a
-    plain word (:class:`incidentctl.roles.Roles` checks it), so it can stand in the text."""
+    aliased ``contact``: one probe of the state table's primary key. A role's name is a plain
+    word (:class:`incidentctl.roles.Roles` checks it), so it can stand in the text."""
     return (
-        f"(SELECT r.action FROM role_changes r WHERE r.contact_id = {contact}.id "
-        f"AND r.role = '{role.name}' ORDER BY r.id DESC LIMIT 1)"
+        f"(SELECT s.action FROM role_state s WHERE s.contact_id = {contact}.id "
+        f"AND s.role = '{role.name}')"
     )
 
 
@@ -56,10 +64,10 @@ def history(conn: sqlite3.Connection, contact_id: int) -> list[RoleChange]:
 
 
 def latest(conn: sqlite3.Connection, contact_id: int, role: Role) -> RoleChange | None:
-    """The latest change of one contact's role."""
+    """The latest change of one contact's role (the state table names it)."""
     row = conn.execute(
-        f"SELECT {_CHANGE_COLUMNS} FROM role_changes WHERE contact_id = ? AND role = ? "
-        "ORDER BY id DESC LIMIT 1",
+        f"SELECT {_CHANGE_COLUMNS} FROM role_changes WHERE id = "
+        "(SELECT change_id FROM role_state WHERE contact_id = ? AND role = ?)",
         (contact_id, role.name),
     ).fetchone()
     return None if row is None else _change(row)
@@ -68,38 +76,53 @@ def latest(conn: sqlite3.Connection, contact_id: int, role: Role) -> RoleChange 
 def holders(conn: sqlite3.Connection, org_id: str, role: Role) -> list[tuple[int, str]]:
     """(id, e-mail) of the organisation's contacts who hold ``role`` as last granted."""
     rows = conn.execute(
-        f"SELECT c.id, c.email FROM contacts c WHERE c.org_id = ? "
-        f"AND {latest_action_sql('c', role)} = 'grant' ORDER BY c.email",
-        (org_id,),
+        "SELECT c.id, c.email FROM role_state s CROSS JOIN contacts c ON c.id = s.contact_id "
+        "WHERE s.role = ? AND s.action = 'grant' AND s.org_id = ? ORDER BY c.email",
+        (role.name, org_id),
     )
     return [(int(i), str(e)) for i, e in rows]
+
+
+# The submitter counts of one organisation, each from a range of an index: its holders from
+# role_state_holders, and, to take out, those who are inactive or certified experts today from
+# the small partial indexes on contacts (docs/performance.md). A deactivation revokes every
+# role, so inactive holders are rare, but counted exactly. CROSS JOIN keeps the order of the
+# tables as written (SQLite's rule), whatever statistics the store has.
+_ORG_COUNTS_SQL = f"""
+SELECT
+    (SELECT count(*) FROM role_state s
+        WHERE s.role = :role AND s.action = 'grant' AND s.org_id = :org),
+    (SELECT count(*) FROM contacts c
+        CROSS JOIN role_state s ON s.contact_id = c.id AND s.role = :role
+        WHERE c.org_id = :org AND c.active = 0 AND s.action = 'grant'),
+    (SELECT count(*) FROM contacts c
+        CROSS JOIN role_state s ON s.contact_id = c.id AND s.role = :role
+        WHERE c.org_id = :org AND {expert_condition_sql("c")} AND c.active = 1
+        AND s.action = 'grant')
+"""
 
 
 def submitter_counts(conn: sqlite3.Connection, org_id: str, today: date) -> tuple[int, int]:
     """(used, experts) of one organisation, live: active contacts whose latest submitter
     change is a grant (in effect or still propagating), split by certification today."""
-    row = conn.execute(
-        f"SELECT count(*) FILTER (WHERE NOT {expert_sql('c')}), "
-        f"count(*) FILTER (WHERE {expert_sql('c')}) "
-        "FROM contacts c WHERE c.org_id = :org AND c.active = 1 "
-        f"AND {latest_action_sql('c', defined().quota_role)} = 'grant'",
-        {"org": org_id, "today": today.isoformat()},
+    holders, inactive, experts = conn.execute(
+        _ORG_COUNTS_SQL, {"org": org_id, "role": _submitter(), "today": today.isoformat()}
     ).fetchone()
-    return int(row[0]), int(row[1])
+    return int(holders - inactive - experts), int(experts)
 
 
 def submitter_counts_sql() -> str:
     """Per organisation with submitters: used, experts, in_effect (see :class:`OrgCounts`);
-    parameters ``today`` (a date) and ``now`` (a time), both ISO text."""
+    parameters ``today`` (a date) and ``now`` (a time), both ISO text. One row per current
+    holder: the holders are a range of the state table's index, in organisation order."""
     return (
-        "WITH latest AS (SELECT contact_id, action, max(id), effective_at FROM role_changes "
-        f"WHERE role = '{_submitter()}' GROUP BY contact_id) "
-        "SELECT c.org_id AS org_id, "
+        "SELECT s.org_id AS org_id, "
         f"count(*) FILTER (WHERE NOT {expert_sql('c')}) AS used, "
         f"count(*) FILTER (WHERE {expert_sql('c')}) AS experts, "
-        "count(*) FILTER (WHERE latest.effective_at <= :now) AS in_effect "
-        "FROM latest JOIN contacts c ON c.id = latest.contact_id "
-        "WHERE latest.action = 'grant' AND c.active = 1 GROUP BY c.org_id"
+        "count(*) FILTER (WHERE s.effective_at <= :now) AS in_effect "
+        "FROM role_state s CROSS JOIN contacts c ON c.id = s.contact_id "
+        f"WHERE s.role = '{_submitter()}' AND s.action = 'grant' AND c.active = 1 "
+        "GROUP BY s.org_id"
     )
 
 
@@ -115,8 +138,8 @@ def submitter_counts_by_org(
     conn: sqlite3.Connection, today: date, now: str
 ) -> dict[str, OrgCounts]:
     """:class:`OrgCounts` of every organisation with submitters, in ONE pass over the
-    latest submitter change of each contact (a covering index scan): the whole-store form of
-    :func:`submitter_counts`, for the recount and batches touching many organisations.
+    current holders: the whole-store form of :func:`submitter_counts`, for the recount, the
+    quota of every organisation and batches touching many organisations.
 
     ``in_effect`` counts holders whose latest change is a grant already in effect; a holder
     whose latest change is still propagating is decided by :func:`orgs_held_through_pending`.
@@ -128,28 +151,43 @@ def submitter_counts_by_org(
 def orgs_held_through_pending(conn: sqlite3.Connection, now: str) -> set[str]:
     """Organisations where an active contact whose submitter change is still propagating
     holds the role in effect now (a revoke not yet in effect, or a grant after a grant):
-    the few contacts :func:`submitter_counts_by_org` cannot decide, from the pending ones."""
+    the few contacts :func:`submitter_counts_by_org` cannot decide, from the history of the
+    pending ones (a range of the index on effective_at)."""
     rows = conn.execute(
-        "SELECT DISTINCT c.org_id FROM role_changes p JOIN contacts c ON c.id = p.contact_id "
-        f"WHERE p.role = '{_submitter()}' AND p.effective_at > :now AND c.active = 1 "
-        "AND (SELECT r.action FROM role_changes r WHERE r.contact_id = p.contact_id "
-        f"AND r.role = '{_submitter()}' AND r.effective_at <= :now "
-        "ORDER BY r.id DESC LIMIT 1) = 'grant'",
-        {"now": now},
+        "SELECT DISTINCT c.org_id FROM contacts c WHERE c.id IN (SELECT p.contact_id "
+        "FROM role_changes p WHERE p.effective_at > :now AND p.role = :role) AND c.active = 1 "
+        "AND (SELECT r.action FROM role_changes r WHERE r.contact_id = c.id "
+        "AND r.role = :role AND r.effective_at <= :now ORDER BY r.id DESC LIMIT 1) = 'grant'",
+        {"now": now, "role": _submitter()},
     )
     return {org_id for (org_id,) in rows}
 
 
-def orgs_with_submitter(conn: sqlite3.Connection, at: str, *, in_effect: bool) -> set[str]:
-    """Organisations where an active contact holds the submitter role at ``at``: in effect
-    then, or (``in_effect=False``) as last granted or revoked by then. Log-ins don't count."""
-    moment = "effective_at" if in_effect else "requested_at"
+def action_by_sql(contact: str, role: str, at: str) -> str:
+    """SQL for the action of the latest change of ``role`` (SQL text) of the contact row
+    aliased ``contact`` made by ``at`` (SQL text), NULL for none: the state table's, unless
+    that change was made later (a clock set back); then the contact's history says."""
+    return (
+        f"(SELECT CASE WHEN s.requested_at <= {at} THEN s.action ELSE "
+        f"(SELECT r.action FROM role_changes r WHERE r.contact_id = s.contact_id "
+        f"AND r.role = s.role AND r.requested_at <= {at} ORDER BY r.id DESC LIMIT 1) END "
+        f"FROM role_state s WHERE s.contact_id = {contact}.id AND s.role = {role})"
+    )
+
+
+def orgs_with_submitter(conn: sqlite3.Connection, at: str) -> set[str]:
+    """Organisations where an active contact holds the submitter role as last granted or
+    revoked by ``at`` (in effect or not; log-ins don't count): the holders of the state
+    table whose latest change was made by then, and, from their history, the few contacts
+    whose latest change was made after ``at`` (it takes effect after it too)."""
     rows = conn.execute(
-        "WITH latest AS (SELECT contact_id, action, max(id) FROM role_changes "
-        f"WHERE role = '{_submitter()}' AND {moment} <= :at GROUP BY contact_id) "
-        "SELECT DISTINCT c.org_id FROM latest JOIN contacts c ON c.id = latest.contact_id "
-        "WHERE latest.action = 'grant' AND c.active = 1",
-        {"at": at},
+        "SELECT s.org_id FROM role_state s CROSS JOIN contacts c ON c.id = s.contact_id "
+        "WHERE s.role = :role AND s.action = 'grant' AND s.requested_at <= :at AND c.active = 1 "
+        "UNION "
+        "SELECT c.org_id FROM contacts c WHERE c.active = 1 AND c.id IN "
+        "(SELECT p.contact_id FROM role_changes p WHERE p.effective_at > :at AND p.role = :role) "
+        f"AND {action_by_sql('c', ':role', ':at')} = 'grant'",
+        {"at": at, "role": _submitter()},
     )
     return {org_id for (org_id,) in rows}
 
@@ -182,6 +220,12 @@ def pending(
         params["contact"] = contact_id
     sql += " ORDER BY r.effective_at, r.id"
     return iter(conn.execute(sql, params))
+
+
+def move_state(conn: sqlite3.Connection, contact_id: int, org_id: str) -> None:
+    """The contact's rows of the state table follow it to organisation ``org_id`` (a move,
+    inside the caller's transaction)."""
+    conn.execute("UPDATE role_state SET org_id = ? WHERE contact_id = ?", (org_id, contact_id))
 
 
 # --- batches: one grant or revoke of many contacts, planned and applied set-based --------------
@@ -241,7 +285,7 @@ CREATE TEMP TABLE IF NOT EXISTS plan (
 """
 
 # One pass over the batch in input order: each row's contact (e-mail index) and the latest
-# change of its role (the (contact_id, role) index). Duplicates are settled afterwards.
+# change of its role (a probe of the state table). Duplicates are settled afterwards.
 # A portal user's batch joins only its own organisation's contacts, so a contact of another
 # organisation is, to the end of the batch, exactly an address that does not exist. A batch
 # for one organisation (``apply``) refuses, for the operator, the contacts of another.
@@ -280,10 +324,7 @@ FROM (
         r.action AS current, r.effective_at AS previous_effective_at
     FROM temp.batch t
     LEFT JOIN contacts c ON c.email = t.email AND (:actor_org IS NULL OR c.org_id = :actor_org)
-    LEFT JOIN role_changes r ON r.id = (
-        SELECT x.id FROM role_changes x
-        WHERE x.contact_id = c.id AND x.role = :role ORDER BY x.id DESC LIMIT 1
-    )
+    LEFT JOIN role_state r ON r.contact_id = c.id AND r.role = :role
     ORDER BY t.pos
 ) AS b
 """
@@ -410,28 +451,88 @@ def changed_org_count(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+def planned_changes(conn: sqlite3.Connection) -> int:
+    """Number the rows the plan changes (granted or revoked), in batch order, into
+    ``temp.changes``, and answer how many there are: :func:`apply_plan` writes them by
+    their number, so their change ids follow from it and they can be written in chunks."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, contact_id INTEGER "
+        "NOT NULL, org_id TEXT NOT NULL, email TEXT NOT NULL, effective_at TEXT NOT NULL)"
+    )
+    conn.execute("DELETE FROM temp.changes")
+    conn.execute(
+        "INSERT INTO temp.changes (contact_id, org_id, email, effective_at) "
+        "SELECT contact_id, org_id, email, effective_at FROM temp.plan "
+        "WHERE status IN ('granted', 'revoked') ORDER BY pos"
+    )
+    return int(conn.execute("SELECT count(*) FROM temp.changes").fetchone()[0])
+
+
+WRITE_CHUNK = 10_000
+"""Changes written per statement group: a progress bar counts them (docs/performance.md)."""
+
+
 def apply_plan(
-    conn: sqlite3.Connection, *, role: Role, action: str, now: str, actor: str, reason: str | None
+    conn: sqlite3.Connection,
+    *,
+    role: Role,
+    action: str,
+    now: str,
+    actor: str,
+    reason: str | None,
+    written: Callable[[int], None] | None = None,
+    chunk: int | None = None,
 ) -> None:
-    """Write the planned changes and one audit event per change, in batch order."""
+    """Write the changes :func:`planned_changes` numbered: one change row, one audit event
+    and the new state of the contact's role each, in batch order, ``chunk`` changes at a
+    time, telling ``written`` how many each chunk wrote.
+
+    The change rows get their ids from their numbers (after the highest id in use), so the
+    state table is written from the same rows without reading them back."""
     holds_after = "true" if action == "grant" else "false"
     holds_before = "false" if action == "grant" else "true"
-    conn.execute(
-        "INSERT INTO role_changes "
-        "(contact_id, role, action, requested_at, effective_at, actor, reason) "
-        "SELECT contact_id, ?, ?, ?, effective_at, ?, ? FROM temp.plan "
-        "WHERE status IN ('granted', 'revoked') ORDER BY pos",
-        (role.name, action, now, actor, reason),
-    )
-    # The same JSON as audit.append writes (sorted keys, compact separators).
-    conn.execute(
-        "INSERT INTO events (at, actor, action, org_id, contact, role, before, after, reason) "
-        "SELECT ?, ?, ?, org_id, email, ?, "
-        f"json_object('holds', json('{holds_before}')), "
-        f"json_object('effective_at', effective_at, 'holds', json('{holds_after}')), ? "
-        "FROM temp.plan WHERE status IN ('granted', 'revoked') ORDER BY pos",
-        (now, actor, action, role.name, reason),
-    )
+    (first_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM role_changes").fetchone()
+    (total,) = conn.execute("SELECT count(*) FROM temp.changes").fetchone()
+    params = {
+        "role": role.name,
+        "action": action,
+        "now": now,
+        "actor": actor,
+        "reason": reason,
+        "offset": first_id - 1,
+    }
+    size = chunk or WRITE_CHUNK
+    for low in range(1, total + 1, size):
+        within = {**params, "low": low, "high": min(low + size, total + 1)}
+        conn.execute(
+            "INSERT INTO role_changes "
+            "(id, contact_id, role, action, requested_at, effective_at, actor, reason) "
+            "SELECT :offset + seq, contact_id, :role, :action, :now, effective_at, :actor, "
+            ":reason FROM temp.changes WHERE seq >= :low AND seq < :high ORDER BY seq",
+            within,
+        )
+        # The same JSON as audit.append writes (sorted keys, compact separators).
+        conn.execute(
+            "INSERT INTO events (at, actor, action, org_id, contact, role, before, after, "
+            "reason) SELECT :now, :actor, :action, org_id, email, :role, "
+            f"json_object('holds', json('{holds_before}')), "
+            f"json_object('effective_at', effective_at, 'holds', json('{holds_after}')), "
+            ":reason FROM temp.changes WHERE seq >= :low AND seq < :high ORDER BY seq",
+            within,
+        )
+        # In contact order: the rows of the state table are then visited in key order.
+        conn.execute(
+            "INSERT INTO role_state "
+            "(contact_id, role, org_id, change_id, action, requested_at, effective_at) "
+            "SELECT contact_id, :role, org_id, :offset + seq, :action, :now, effective_at "
+            "FROM temp.changes WHERE seq >= :low AND seq < :high ORDER BY contact_id "
+            "ON CONFLICT (contact_id, role) DO UPDATE SET org_id = excluded.org_id, "
+            "change_id = excluded.change_id, action = excluded.action, "
+            "requested_at = excluded.requested_at, effective_at = excluded.effective_at",
+            within,
+        )
+        if written is not None:
+            written(within["high"] - low)
 
 
 _PLAN_ROW = (

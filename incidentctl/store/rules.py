@@ -14,7 +14,14 @@ def expert_sql(contact: str) -> str:
     ISO date): 1 or 0. The twin of :meth:`incidentctl.domain.Contact.is_expert` (the last day
     of the certificate counts); held to it by ``tests/test_rules_sql.py``. Dates are stored as
     ``YYYY-MM-DD`` text, so comparing the text compares the dates."""
-    return f"coalesce({contact}.expert_until >= :today, 0)"
+    return f"coalesce({expert_condition_sql(contact)}, 0)"
+
+
+def expert_condition_sql(contact: str) -> str:
+    """:func:`expert_sql` as a condition of a WHERE clause (NULL for no certificate, which a
+    WHERE takes as false): written so, a query finds an organisation's experts as a range of
+    the small partial index on (org_id, expert_until)."""
+    return f"{contact}.expert_until >= :today"
 
 
 def effective_at_sql(previous_effective_at: str) -> str:
