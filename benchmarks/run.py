@@ -1,7 +1,7 @@
 """incidentctl's benchmark suite: each target against a floor measured in the same run.
 
-    python benchmarks/run.py            # 1M contacts in 10k organisations (several minutes)
-    python benchmarks/run.py --quick    # 400k contacts in 4 000 organisations (about a minute)
+    python benchmarks/run.py            # 1M contacts in 10k organisations, three shapes
+    python benchmarks/run.py --quick    # 400k contacts in 10k organisations, the same shapes
 
 Absolute times drift on shared machines, so every case is compared, by the ratio of
 medians of interleaved runs, with the least its dependencies allow on the same machine in
@@ -10,10 +10,12 @@ the same run (docs/performance.md, "How it is measured"):
 - Typer floor: a Typer app with incidentctl's shape (as many groups and commands, each
   with a few typed options) running one trivial command, or its --help;
 - write floor: stdlib sqlite3 ``executemany`` writing, in one transaction with foreign
-  keys on, one change row and one audit row per contact into two indexed tables that
-  reference the contacts table: the least a bulk grant must write;
-- query floor: the ``sqlite3`` shell running, on the same file, the GROUP BY that yields
-  the figures a recount publishes (maximum, used and experts of every organisation);
+  keys on, per contact one change row, one audit row and one upsert of the current state
+  into the store's own tables: the least a bulk grant or revoke must write;
+- GROUP BY floor: the ``sqlite3`` shell running, on the same file, one GROUP BY over the
+  current-state table with what ``quota`` or ``org list`` shows of every organisation;
+- query floor: the same GROUP BY with every organisation's maximum, the figures a recount
+  publishes (used and experts counted from one row per current holder);
 - export floor: stdlib sqlite3 + ``csv.writer`` streaming the seven contract columns of
   the same contacts (docs/json.md);
 - ``--csv`` of the same listing: the floor of the listings drawn as tables for a terminal
@@ -23,7 +25,9 @@ A shell-completion query (TAB after an address prefix, as bash asks for it) is a
 case against the Typer floor too.
 
 Results go to docs/performance.md (the full run) or are printed (--quick, unless
---write). The store is built once per size and cached in benchmarks/data/.
+--write). Three shapes are measured (today's, deep history, one large customer) and the
+growth with the depth of the history; each store is built once per shape and size and
+cached in benchmarks/data/.
 """
 
 from __future__ import annotations

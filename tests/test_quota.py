@@ -220,6 +220,20 @@ def test_quota_json_document(store: Cli) -> None:
     assert [d["org"] for d in every] == ["1001", "2002"]
 
 
+def test_an_organisation_added_after_the_recount_has_no_published_figure(store: Cli) -> None:
+    store.ok("recount")
+    store.ok("org", "add", "3003", "--name", "Initech", "--employees", "5")
+    every = {d["org"]: d["published"] for d in store.json("quota")}
+    listed = {d["id"]: d["quota"]["published"] for d in store.json("org", "list")}
+    for published in (every, listed):
+        assert published["3003"] is None
+        assert published["1001"] is not None
+        assert isinstance(published["1001"]["maximum"], int)
+    assert store.json("quota", "3003")["published"] is None
+    assert "None" not in store.ok("quota").stdout
+    assert "None" not in store.ok("org", "list").stdout
+
+
 def test_quota_human_output(full: Cli) -> None:
     full.ok("org", "set", "1001", "--quota", "2", "--reason", "r")
     run = full.ok(*NOW_ARGS, "quota", "1001")

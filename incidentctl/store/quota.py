@@ -108,7 +108,9 @@ def every_quota(
     expression, params = maximum
     return conn.execute(
         f"SELECT o.id, {expression}, coalesce(h.used, 0), coalesce(h.experts, 0), "
-        "r.business_date, p.maximum, p.used, p.experts FROM organisations o "
+        # An organisation added since the latest run has no figure in it: four None.
+        "CASE WHEN p.org_id IS NULL THEN NULL ELSE r.business_date END, "
+        "p.maximum, p.used, p.experts FROM organisations o "
         f"LEFT JOIN ({submitter_counts_sql()}) h ON h.org_id = o.id "
         "LEFT JOIN recount_runs r ON r.id = (SELECT max(id) FROM recount_runs) "
         "LEFT JOIN published_counts p ON p.run_id = r.id AND p.org_id = o.id ORDER BY o.id",
