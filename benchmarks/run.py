@@ -90,7 +90,7 @@ QUICK = Size(
     400_000,
     10_000,  # org list and quota of every organisation are held to their target at 10 000
     (10_000, 30_000),
-    runs=1,
+    runs=3,  # a median of three: one round of a 0.2 s case is at the mercy of the machine
     startup_runs=5,
     grant_runs=1,
     large_org=100_000,
@@ -698,6 +698,11 @@ def write_typer_floor(directory: Path) -> Path:
         '        group.command(f"sub{i}")(_command(f"sub{i}"))',
         '    app.add_typer(group, name=f"group{g}")',
         'if __name__ == "__main__":',
+        # incidentctl freezes what its start-up built before it runs a command (the
+        # garbage collector then never walks it again); the floor does the same, so that it
+        # pays no cost the product avoids.
+        "    import gc",
+        "    gc.freeze()",
         "    app()",
     ]
     path = directory / "typer_floor.py"

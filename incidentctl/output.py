@@ -260,12 +260,24 @@ def csv_rows(rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
 
 
 def _printable_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[str]]:
-    """Every cell as :func:`printable` text; a row of plain text passes with one check, and
-    a number (which holds no control character) is its digits."""
+    """Every cell as :func:`printable` text; a row of plain text passes with one check, a
+    number (which holds no control character) is its digits, and None and the booleans are
+    what :func:`printable` makes of them, without a call per cell."""
     search = _control().search
+    known: dict[object, str] = {
+        None: printable(None),
+        True: printable(True),
+        False: printable(False),
+    }
     for row in rows:
         cells = [
-            value if type(value) is str else str(value) if type(value) is int else printable(value)
+            value
+            if type(value) is str
+            else str(value)
+            if type(value) is int
+            else known[value]
+            if value is None or type(value) is bool
+            else printable(value)
             for value in row
         ]
         if search("".join(cells)) is not None:

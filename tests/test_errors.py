@@ -88,10 +88,10 @@ def test_an_internal_error_is_exit_1_with_a_hint_to_report_it(store: Cli, db_pat
     conn.execute("DROP TABLE published_counts")
     conn.commit()
     conn.close()
-    run = store.fails(INTERNAL_ERROR, "org", "list")
+    run = store.fails(INTERNAL_ERROR, "quota")
     assert "internal error" in run.error_lines[0]
     assert "--debug" in run.stderr
-    debug = store("--debug", "org", "list")
+    debug = store("--debug", "quota")
     assert debug.exit_code == INTERNAL_ERROR
     assert "Traceback" in debug.stderr
 

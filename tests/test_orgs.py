@@ -127,6 +127,45 @@ def test_list_shows_every_organisation_in_id_order(store: Cli) -> None:
         assert name in table
 
 
+def test_the_table_of_org_list_says_what_its_json_says(demo: Cli) -> None:
+    """The table is read by a statement of its own (docs/performance.md): on the demo store,
+    with inactive contacts, experts, sectors and an override, and after a grant, a
+    deactivation and a new organisation, each row equals the JSON of its organisation."""
+    demo.ok("org", "add", "3003", "--name", "Initech", "--employees", "5")
+    demo.ok("org", "set", "1002", "--quota", "1", "--reason", "r")
+    demo.ok("contacts", "add", "new@vandijk.nl", "--org", "1001", "--name", "New")
+    demo.ok("grant", "submitter", "new@vandijk.nl")
+    demo.ok("contacts", "set", "new@vandijk.nl", "--inactive")
+
+    def rows(*args: str) -> list[list[str]]:
+        lines = demo.ok(*args, "org", "list").stdout.splitlines()
+        assert lines[0].split("\t") == [
+            "ID", "Name", "Employees", "Sector", "Contacts", "Submitters", "Maximum",
+        ]  # fmt: skip
+        return [line.split("\t") for line in lines[1:]]
+
+    def expected(*args: str) -> list[list[str]]:
+        return [
+            [
+                o["id"],
+                o["name"],
+                str(o["employees"]),
+                o["sector"] or "-",
+                str(o["active_contacts"]),
+                str(o["quota"]["used"]),
+                str(o["quota"]["maximum"]),
+            ]
+            for o in demo.json(*args, "org", "list")
+        ]
+
+    everything = rows()
+    assert everything == expected()
+    assert [row[0] for row in everything] == ["1001", "1002", "1003", "1004", "3003"]
+    assert everything[-1][3:] == ["-", "0", "0", "2"]
+    portal = ("--as", "anouk@vandijk.nl")
+    assert rows(*portal) == expected(*portal) == [everything[0]]
+
+
 def test_list_of_an_empty_store(empty: Cli) -> None:
     assert empty.json("org", "list") == []
 

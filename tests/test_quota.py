@@ -234,6 +234,46 @@ def test_an_organisation_added_after_the_recount_has_no_published_figure(store: 
     assert "None" not in store.ok("org", "list").stdout
 
 
+def test_the_quota_table_says_what_its_json_says(demo: Cli) -> None:
+    """The table is read by a statement of its own (docs/performance.md): after a recount,
+    an override below the seats in use (over quota) and a new organisation (no publication),
+    each row equals the JSON of its organisation, for the operator and a portal user."""
+    demo.ok("recount")
+    demo.ok("org", "set", "1002", "--quota", "1", "--reason", "r", "--yes")
+    demo.ok("org", "add", "3003", "--name", "Initech", "--employees", "5")
+
+    def rows(*args: str) -> list[list[str]]:
+        lines = demo.ok(*args, "quota").stdout.splitlines()
+        assert lines[0] == "Org\tMaximum\tUsed\tRemaining\tExperts\tOver quota\tPublished"
+        return [line.split("\t") for line in lines[1:]]
+
+    def expected(*args: str) -> list[list[str]]:
+        listed = []
+        for q in demo.json(*args, "quota"):
+            published = q["published"]
+            listed.append(
+                [
+                    *(str(q[key]) for key in ("org", "maximum", "used", "remaining", "experts")),
+                    "yes" if q["over_quota"] else "no",
+                    "-"
+                    if published is None
+                    else f"{published['used']}/{published['maximum']} "
+                    f"({published['business_date']})",
+                ]
+            )
+        return listed
+
+    everything = rows()
+    assert everything == expected()
+    over = {row[0]: row[5] for row in everything}
+    assert (over["1002"], over["1001"]) == ("yes", "no")
+    assert everything[-1][0] == "3003"
+    assert everything[-1][6] == "-"
+    assert everything[0][6] != "-"
+    portal = ("--as", "anouk@vandijk.nl")
+    assert rows(*portal) == expected(*portal) == [everything[0]]
+
+
 def test_quota_human_output(full: Cli) -> None:
     full.ok("org", "set", "1001", "--quota", "2", "--reason", "r")
     run = full.ok(*NOW_ARGS, "quota", "1001")

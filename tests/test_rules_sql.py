@@ -8,7 +8,9 @@ give the same answer:
 
 - when a change takes effect: ``domain.effective_at`` against the plan of a batch;
 - whether a contact is a certified expert on a date: ``Contact.is_expert`` against the one
-  SQL expression the plan, the live counts and the recount use.
+  SQL expression the plan, the live counts and the recount use;
+- the seats left and whether an organisation is over quota: ``QuotaStatus`` against the
+  expressions of the ``quota`` table.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from incidentctl import domain, timeutil
 from incidentctl.domain import Actor, Contact, Organisation
 from incidentctl.roles import Role, defined
 from incidentctl.services import roles as role_service
+from incidentctl.services.quota import QuotaStatus
 from incidentctl.store import Store
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import orgs as org_store
 from incidentctl.store import roles as role_store
-from incidentctl.store.rules import expert_sql
+from incidentctl.store.rules import expert_sql, over_quota_sql, remaining_sql
 
 OPERATOR = Actor(name="operator:test")
 START = datetime(2024, 3, 30, 23, 0, tzinfo=UTC)  # the night daylight saving time starts
@@ -154,3 +157,19 @@ def test_sql_expert_equals_contact_is_expert(drawn: tuple[date, list[date | None
             assert role_store.submitter_counts(conn, "1001", today) == (used, experts)
             by_org = role_store.submitter_counts_by_org(conn, today, CREATED)
             assert (by_org["1001"].used, by_org["1001"].experts) == (used, experts)
+
+
+# --- the seats left, and over quota -------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(maximum=st.integers(0, 2**62), used=st.integers(0, 2**62))
+def test_sql_remaining_and_over_quota_equal_quota_status(maximum: int, used: int) -> None:
+    status = QuotaStatus("1001", maximum, used, 0, None)
+    with new_store() as store, store.read() as conn:
+        remaining, over = conn.execute(
+            f"SELECT {remaining_sql(':maximum', ':used')}, {over_quota_sql(':maximum', ':used')}",
+            {"maximum": maximum, "used": used},
+        ).fetchone()
+    assert remaining == status.remaining
+    assert bool(over) == status.over_quota

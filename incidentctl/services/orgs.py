@@ -32,6 +32,7 @@ from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
 from incidentctl.store import orgs as org_store
+from incidentctl.store import quota as quota_store
 from incidentctl.store import roles as role_store
 
 
@@ -325,6 +326,20 @@ class OrgOverview(NamedTuple):
     portal_admins: int
     quota: QuotaStatus
     admins: list[tuple[str, str]] | None = None
+
+
+def listing(store: Store, actor: Actor, now: datetime) -> list[org_store.ListingRow]:
+    """The table of ``org list``: every organisation the actor may see (a portal user its
+    own), with only what the table shows, in one statement (docs/performance.md)."""
+    only = None if actor.contact is None else actor.contact.org_id
+    with store.read() as conn:
+        return org_store.listing_rows(
+            conn,
+            quota_store.maximum_sql(conn, load_policy(conn)),
+            timeutil.local_date(now, store.settings.timezone).isoformat(),
+            timeutil.to_iso(now),
+            only,
+        )
 
 
 def overviews(

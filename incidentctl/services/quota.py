@@ -81,6 +81,24 @@ def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
         return list(every_status(conn, policy, now, tz).values())
 
 
+def shown(
+    store: Store, actor: Actor, now: datetime, words: tuple[str, str, str]
+) -> list[quota_store.ShownQuota]:
+    """The ``quota`` table: every organisation the actor may see (a portal user its own),
+    each row ready to show (:func:`incidentctl.store.quota.shown_quota`; ``words`` are
+    yes, no and none as the output writes them)."""
+    only = None if actor.contact is None else actor.contact.org_id
+    with store.read() as conn:
+        return quota_store.shown_quota(
+            conn,
+            quota_store.maximum_sql(conn, load_policy(conn)),
+            timeutil.local_date(now, store.settings.timezone).isoformat(),
+            timeutil.to_iso(now),
+            words,
+            only,
+        )
+
+
 def every_status(
     conn: sqlite3.Connection, policy: quota_policy.Policy, now: datetime, tz: ZoneInfo
 ) -> dict[str, QuotaStatus]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from incidentctl.domain import Organisation
+from incidentctl.store.roles import submitter_counts_sql
 
 _COLUMNS = "id, name, employees, sector, quota_override, quota_override_reason, domains"
 
@@ -106,3 +107,36 @@ def contact_counts_by_org(conn: sqlite3.Connection) -> dict[str, tuple[int, int,
     ):
         counts[org_id][2] = number
     return {org_id: (total, active, admins) for org_id, (total, active, admins) in counts.items()}
+
+
+ListingRow = tuple[str, str, int, str | None, int, int, int]
+"""(id, name, employees, sector, active contacts, used seats, maximum): what ``org list``
+shows of an organisation in its table."""
+
+
+def listing_rows(
+    conn: sqlite3.Connection,
+    maximum: tuple[str, dict[str, Any]],
+    today: str,
+    now: str,
+    only: str | None = None,
+) -> list[ListingRow]:
+    """The table of ``org list`` for every organisation (or just ``only``), in id order, in
+    one statement that reads no more than the table shows: the active contacts counted from
+    the (org_id, email) index less the small partial index of inactive contacts, the used
+    seats from one pass over the current holders
+    (:func:`incidentctl.store.roles.submitter_counts_sql`), the maximum from ``maximum``
+    (:func:`incidentctl.store.quota.maximum_sql`). Its JSON and CSV hold more
+    (:func:`contact_counts_by_org` and the quota of every organisation)."""
+    expression, params = maximum
+    where = "" if only is None else "WHERE o.id = :only "
+    return conn.execute(
+        "SELECT o.id, o.name, o.employees, o.sector, coalesce(t.n, 0) - coalesce(i.n, 0), "
+        f"coalesce(h.used, 0), {expression} FROM organisations o "
+        "LEFT JOIN (SELECT org_id, count(*) AS n FROM contacts GROUP BY org_id) t "
+        "ON t.org_id = o.id "
+        "LEFT JOIN (SELECT org_id, count(*) AS n FROM contacts WHERE active = 0 "
+        "GROUP BY org_id) i ON i.org_id = o.id "
+        f"LEFT JOIN ({submitter_counts_sql()}) h ON h.org_id = o.id {where}ORDER BY o.id",
+        {**params, "today": today, "now": now, "only": only},
+    ).fetchall()

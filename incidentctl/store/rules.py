@@ -31,3 +31,17 @@ def effective_at_sql(previous_effective_at: str) -> str:
     :func:`incidentctl.domain.effective_at`; held to it by ``tests/test_rules_sql.py``. Times
     are stored as UTC ISO text of one length, so the larger text is the later time."""
     return f"max(:effective_at, coalesce({previous_effective_at}, ''))"
+
+
+def remaining_sql(maximum: str, used: str) -> str:
+    """The seats left for non-expert submitters, 0 when over quota. The twin of
+    :attr:`incidentctl.services.quota.QuotaStatus.remaining`; held to it by
+    ``tests/test_rules_sql.py``."""
+    return f"max({maximum} - {used}, 0)"
+
+
+def over_quota_sql(maximum: str, used: str) -> str:
+    """Whether more non-expert submitters hold the role than the maximum allows: 1 or 0. The
+    twin of :attr:`incidentctl.services.quota.QuotaStatus.over_quota`; held to it by
+    ``tests/test_rules_sql.py``."""
+    return f"({used} > {maximum})"
