@@ -9,9 +9,10 @@ the same run (docs/performance.md, "How it is measured"):
 
 - Typer floor: a Typer app with incidentctl's shape (as many groups and commands, each
   with a few typed options) running one trivial command, or its --help;
-- write floor: stdlib sqlite3 ``executemany`` writing, in one transaction with foreign
-  keys on, per contact one change row, one audit row and one upsert of the current state
-  into the store's own tables: the least a bulk grant or revoke must write;
+- write floor: stdlib sqlite3 streaming the file's addresses into a temporary table, then
+  writing set-based (``INSERT … SELECT``), in one transaction with foreign keys on, per
+  contact one change row, one audit row and one upsert of the current state into the
+  store's own tables: the least a bulk grant or revoke must write;
 - GROUP BY floor: the ``sqlite3`` shell running, on the same file, one GROUP BY over the
   current-state table with what ``quota`` or ``org list`` shows of every organisation;
 - query floor: the same GROUP BY with every organisation's maximum, the figures a recount
@@ -716,27 +717,28 @@ path, listing, action = sys.argv[1:4]
 conn = sqlite3.connect(path, isolation_level=None)
 conn.execute("PRAGMA foreign_keys = ON")
 conn.execute("PRAGMA synchronous = FULL")
-emails = [line.strip() for line in open(listing)]
-conn.execute("BEGIN IMMEDIATE")
 conn.execute("CREATE TEMP TABLE wanted (pos INTEGER PRIMARY KEY, email TEXT)")
-conn.executemany("INSERT INTO temp.wanted (email) VALUES (?)", ((e,) for e in emails))
-found = conn.execute("SELECT c.id, c.org_id, c.email FROM temp.wanted w "
-                     "JOIN contacts c ON c.email = w.email ORDER BY w.pos").fetchall()
-(first,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM role_changes").fetchone()
-now, eff = "2026-11-27T10:00:00+00:00", "2026-11-27T10:10:00+00:00"
-conn.executemany("INSERT INTO role_changes (id, contact_id, role, action, requested_at, "
-                 "effective_at, actor) VALUES (?, ?, 'submitter', ?, ?, ?, 'operator')",
-                 ((first + n, cid, action, now, eff) for n, (cid, _, _) in enumerate(found)))
-conn.executemany("INSERT INTO events (at, actor, action, org_id, contact, role) "
-                 "VALUES (?, 'operator', ?, ?, ?, 'submitter')",
-                 ((now, action, org, email) for _, org, email in found))
-states = sorted((cid, org, first + n) for n, (cid, org, _) in enumerate(found))
-conn.executemany("INSERT INTO role_state (contact_id, role, org_id, change_id, action, "
-                 "requested_at, effective_at) VALUES (?, 'submitter', ?, ?, ?, ?, ?) "
-                 "ON CONFLICT (contact_id, role) DO UPDATE SET org_id = excluded.org_id, "
-                 "change_id = excluded.change_id, action = excluded.action, "
-                 "requested_at = excluded.requested_at, effective_at = excluded.effective_at",
-                 ((cid, org, change, action, now, eff) for cid, org, change in states))
+with open(listing) as lines:
+    conn.executemany("INSERT INTO temp.wanted (email) VALUES (?)", ((e.strip(),) for e in lines))
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("CREATE TEMP TABLE found AS SELECT w.pos AS pos, c.id AS contact_id, "
+             "c.org_id AS org_id, c.email AS email FROM temp.wanted w "
+             "JOIN contacts c ON c.email = w.email")
+(first,) = conn.execute("SELECT coalesce(max(id), 0) FROM role_changes").fetchone()
+p = {"first": first, "action": action, "now": "2026-11-27T10:00:00+00:00",
+     "eff": "2026-11-27T10:10:00+00:00"}
+conn.execute("INSERT INTO role_changes (id, contact_id, role, action, requested_at, "
+             "effective_at, actor) SELECT :first + pos, contact_id, 'submitter', :action, :now, "
+             ":eff, 'operator' FROM temp.found ORDER BY pos", p)
+conn.execute("INSERT INTO events (at, actor, action, org_id, contact, role) SELECT :now, "
+             "'operator', :action, org_id, email, 'submitter' FROM temp.found ORDER BY pos", p)
+conn.execute("INSERT INTO role_state (contact_id, role, org_id, change_id, action, "
+             "requested_at, effective_at) SELECT contact_id, 'submitter', org_id, "
+             ":first + pos, :action, :now, :eff FROM temp.found WHERE true "
+             "ORDER BY contact_id ON CONFLICT (contact_id, role) DO UPDATE SET "
+             "org_id = excluded.org_id, change_id = excluded.change_id, "
+             "action = excluded.action, requested_at = excluded.requested_at, "
+             "effective_at = excluded.effective_at", p)
 conn.execute("COMMIT")
 """
 

@@ -27,12 +27,17 @@ from incidentctl.errors import Declined, InvalidInput, StoreChanged
 from incidentctl.services.imports import stage_rows
 from incidentctl.services.lookups import require_org
 from incidentctl.services.progress import NO_PROGRESS, Confirm, Progress
-from incidentctl.services.quota import QuotaStatus, every_status, load_policy, status_of
+from incidentctl.services.quota import (
+    QuotaStatus,
+    every_status,
+    load_policy,
+    per_organisation,
+    status_of,
+)
 from incidentctl.store import Store, audit
 from incidentctl.store import contacts as contact_store
 from incidentctl.store import imports as import_store
 from incidentctl.store import orgs as org_store
-from incidentctl.store import quota as quota_store
 from incidentctl.store import roles as role_store
 
 
@@ -331,15 +336,7 @@ class OrgOverview(NamedTuple):
 def listing(store: Store, actor: Actor, now: datetime) -> list[org_store.ListingRow]:
     """The table of ``org list``: every organisation the actor may see (a portal user its
     own), with only what the table shows, in one statement (docs/performance.md)."""
-    only = None if actor.contact is None else actor.contact.org_id
-    with store.read() as conn:
-        return org_store.listing_rows(
-            conn,
-            quota_store.maximum_sql(conn, load_policy(conn)),
-            timeutil.local_date(now, store.settings.timezone).isoformat(),
-            timeutil.to_iso(now),
-            only,
-        )
+    return per_organisation(store, actor, now, org_store.listing_rows)
 
 
 def overviews(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from incidentctl import policy as quota_policy
@@ -84,17 +86,31 @@ def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
 def shown(
     store: Store, actor: Actor, now: datetime, words: tuple[str, str, str]
 ) -> list[quota_store.ShownQuota]:
-    """The ``quota`` table: every organisation the actor may see (a portal user its own),
-    each row ready to show (:func:`incidentctl.store.quota.shown_quota`; ``words`` are
-    yes, no and none as the output writes them)."""
+    """The ``quota`` table, each row ready to show (:func:`incidentctl.store.quota.shown_quota`;
+    ``words`` are yes, no and none as the output writes them)."""
+    return per_organisation(store, actor, now, partial(quota_store.shown_quota, words=words))
+
+
+T = TypeVar("T")
+
+EveryOrganisation = Callable[
+    [sqlite3.Connection, tuple[str, dict[str, Any]], str, str, str | None], T
+]
+"""A read of every organisation in one statement: (connection, the maximum as
+:func:`incidentctl.store.quota.maximum_sql` gives it, today and now as ISO text, and the one
+organisation to read or None for all)."""
+
+
+def per_organisation(store: Store, actor: Actor, now: datetime, read: EveryOrganisation[T]) -> T:
+    """``read`` over every organisation the actor may see (a portal user: its own), with the
+    policy's maximum in SQL and the date and time it counts at (docs/performance.md)."""
     only = None if actor.contact is None else actor.contact.org_id
     with store.read() as conn:
-        return quota_store.shown_quota(
+        return read(
             conn,
             quota_store.maximum_sql(conn, load_policy(conn)),
             timeutil.local_date(now, store.settings.timezone).isoformat(),
             timeutil.to_iso(now),
-            words,
             only,
         )
 

@@ -141,8 +141,9 @@ def shown_quota(
     maximum: tuple[str, dict[str, Any]],
     today: str,
     now: str,
-    words: tuple[str, str, str],
     only: str | None = None,
+    *,
+    words: tuple[str, str, str],
 ) -> list[ShownQuota]:
     """The rows of the ``quota`` table (every organisation, or just ``only``), made by
     SQLite ready to show: :func:`every_quota` with the remaining seats and whether it is over
