@@ -910,6 +910,18 @@ def _named(shape: Shape, case: str) -> str:
     return f"{shape.name}: {case}" if shape.name else case
 
 
+def batch_argv(store: Path, action: str, listing: Path) -> list[str]:
+    """``grant`` or ``revoke submitter --file`` of ``listing`` on ``store``."""
+    db, now = ["--db", str(store)], ["--now", "2026-11-27T10:00"]
+    return [INCIDENTCTL, *db, *now, action, "submitter", "--file", str(listing)]
+
+
+def recount_argv(store: Path) -> list[str]:
+    """The nightly recount, forced, on ``store`` (a copy: it publishes)."""
+    now = "2026-11-27T04:15"
+    return [INCIDENTCTL, "--db", str(store), "--now", now, "recount", "--force", "--quiet"]
+
+
 def shape_cases(runner: Runner, shape: Shape, built: Built) -> list[Result]:
     """What every shape must hold: ``check`` and ``quota`` of its largest organisation
     start as fast as Typer alone; ``org list``, ``quota`` of every organisation and the
@@ -939,16 +951,7 @@ def shape_cases(runner: Runner, shape: Shape, built: Built) -> list[Result]:
     results.append(
         runner.long(
             _named(shape, "recount"),
-            [
-                INCIDENTCTL,
-                "--db",
-                str(recount_store),
-                "--now",
-                "2026-11-27T04:15",
-                "recount",
-                "--force",
-                "--quiet",
-            ],
+            recount_argv(recount_store),
             [runner.shell, str(recount_store), QUERY_FLOOR_SQL],
             "query floor",
             2.0,
@@ -981,19 +984,7 @@ def write_case(
     store = runner.work / "write.db"
     target, floor, startup = interleaved(
         runner.size.grant_runs,
-        lambda: measure(
-            [
-                INCIDENTCTL,
-                "--db",
-                str(store),
-                "--now",
-                "2026-11-27T10:00",
-                action,
-                "submitter",
-                "--file",
-                str(listing),
-            ]
-        ),
+        lambda: measure(batch_argv(store, action, listing)),
         lambda: measure([runner.python, str(runner.writer), str(store), str(listing), action]),
         prepare=lambda: copy_store(base, store),
         startup=runner.typer_floor,
@@ -1001,18 +992,7 @@ def write_case(
     after = runner.work / f"after-{action}-{listing.stem}.db"
     copy_store(base, after)
     subprocess.run(
-        [
-            INCIDENTCTL,
-            "--db",
-            str(after),
-            "--now",
-            "2026-11-27T10:00",
-            action,
-            "submitter",
-            "--file",
-            str(listing),
-            "--quiet",
-        ],
+        [*batch_argv(after, action, listing), "--quiet"],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -1138,16 +1118,7 @@ def growth_cases(size: Size) -> Growth:
                 ("quota ID", [*db, "quota", org]),
                 (
                     "recount",
-                    [
-                        INCIDENTCTL,
-                        "--db",
-                        str(recount_store),
-                        "--now",
-                        "2026-11-27T04:15",
-                        "recount",
-                        "--force",
-                        "--quiet",
-                    ],
+                    recount_argv(recount_store),
                 ),
                 ("contacts list --csv", [*db, "contacts", "list", "--csv"]),
             ):

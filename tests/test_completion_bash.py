@@ -108,7 +108,9 @@ class Bash:
         os.close(self.main)
 
 
-def test_tab_completes_commands_and_addresses(store: Path, tmp_path: Path) -> None:
+def bash_home(store: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A home folder whose .bashrc sets a prompt to wait for, and the environment of a bash
+    that finds the installed incidentctl and uses ``store``."""
     exe = require_installed()
     home = tmp_path / "home"
     home.mkdir()
@@ -120,6 +122,11 @@ def test_tab_completes_commands_and_addresses(store: Path, tmp_path: Path) -> No
         "INPUTRC": "/dev/null",
         "INCIDENTCTL_DB": str(store),
     }
+    return home, env
+
+
+def test_tab_completes_commands_and_addresses(store: Path, tmp_path: Path) -> None:
+    home, env = bash_home(store, tmp_path)
     # As the README says: in bash, once; it detects the shell it runs in.
     installed = subprocess.run(
         ["bash", "-c", "incidentctl --install-completion"],
@@ -180,17 +187,7 @@ def test_tab_completes_only_what_the_portal_user_may_see(store: Path, tmp_path: 
     """Completion acts as the portal user of --as (or INCIDENTCTL_AS): another
     organisation's contacts and ids are not offered, and nothing at all to a user who may
     do nothing. A sentinel typed after TAB shows what TAB inserted."""
-    exe = require_installed()
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".bashrc").write_text("PS1='READY> '\nbind 'set bell-style none'\n")
-    env = {
-        "PATH": f"{exe.parent}:/usr/bin:/bin",
-        "HOME": str(home),
-        "TERM": "xterm",
-        "INPUTRC": "/dev/null",
-        "INCIDENTCTL_DB": str(store),
-    }
+    home, env = bash_home(store, tmp_path)
     script = subprocess.run(
         ["incidentctl", "--show-completion", "bash"],
         env=env,
