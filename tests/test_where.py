@@ -32,9 +32,11 @@ def test_environment_variable(cli: Cli, db_path: Path) -> None:
     assert document == {"path": str(db_path), "source": "environment", "exists": False}
 
 
-def test_the_option_wins_over_the_environment(cli: Cli, tmp_path: Path) -> None:
+def test_the_option_wins_over_the_environment(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    assert os.environ["INCIDENTCTL_DB"] == str(db_path)  # the environment names another store
     store = tmp_path / "option.db"
-    assert cli.json("--db", str(store), "where")["source"] == "option"
+    document = cli.json("--db", str(store), "where")
+    assert document == {"path": str(store), "source": "option", "exists": False}
 
 
 def test_default(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
