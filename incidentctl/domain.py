@@ -348,10 +348,3 @@ def shown_actor(viewer: Actor, recorded: str) -> str:
     if viewer.is_operator or not recorded.startswith(OPERATOR + ":"):
         return recorded
     return OPERATOR
-
-
-def leaves_no_admin(actor: Actor, active_admins: int) -> bool:
-    """Whether a portal user's change, made in full, leaves its own organisation with
-    ``active_admins`` active portal admins and so without one: nobody there could grant a
-    role any more. The operator may (docs/concepts.md, "The last active portal admin stays")."""
-    return actor.contact is not None and active_admins == 0

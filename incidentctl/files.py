@@ -537,11 +537,6 @@ def _refuse_shape(shape: TomlShape, source: str) -> None:
             )
 
 
-def toml_depth(text: str) -> int:
-    """How deep arrays and inline tables nest (a ``[[table]]`` header counts two)."""
-    return toml_shape(text).depth
-
-
 def toml_document(data: bytes, source: str) -> tuple[dict[str, Any], str]:
     """(the parsed TOML file, its text); InvalidInput for anything that is not valid TOML,
     naming the line where tomllib names one, and for a file beyond the limits of

@@ -217,11 +217,12 @@ def test_a_missing_store_given_by_path_is_a_path_to_check(
     reason to suggest init; the default store's is."""
     _, checks = doctor(cli)
     assert checks["store file"]["detail"] == (
-        "missing: check the path given with --db or INCIDENTCTL_DB"
+        "missing: check the path given with --db or INCIDENTCTL_DB ('incidentctl where' shows "
+        "the store in use)"
     )
     monkeypatch.delenv("INCIDENTCTL_DB")
     _, checks = doctor(cli)
-    assert checks["store file"]["detail"] == "missing: create it with incidentctl init"
+    assert checks["store file"]["detail"] == "missing: create one with: incidentctl init"
 
 
 # --- the state table against the role history ----------------------------------------------

@@ -29,7 +29,7 @@ from incidentctl.cli import (
 from incidentctl.cli.clickapi import ClickException, HelpFormatter, NoArgsIsHelpError
 from incidentctl.cli.clickapi import Context as ClickContext
 from incidentctl.cli.common import AppState
-from incidentctl.cli.completion import contact_emails
+from incidentctl.cli.completion import AS_ENV, contact_emails
 from incidentctl.output import error
 from incidentctl.paths import DB_ENV
 
@@ -252,7 +252,7 @@ def root(
         str | None,
         typer.Option(
             "--as",
-            envvar="INCIDENTCTL_AS",
+            envvar=AS_ENV,
             metavar="EMAIL",
             help="Act as this portal user, with the portal's rules (default: the operator).",
             autocompletion=contact_emails,
@@ -312,7 +312,7 @@ def root(
     global _debug
     _debug = debug
     output.pager_allowed = not no_pager
-    if (as_email is not None and not as_email.strip()) or os.environ.get("INCIDENTCTL_AS") == "":
+    if (as_email is not None and not as_email.strip()) or os.environ.get(AS_ENV) == "":
         # An empty variable in a script must never turn a portal user into the operator.
         raise errors.InvalidInput(
             "--as (or INCIDENTCTL_AS) is empty",

@@ -14,7 +14,6 @@ from incidentctl.domain import (
     Organisation,
     RoleChange,
     email_in_domains,
-    leaves_no_admin,
     parse_email,
     parse_name,
     parse_org_id,
@@ -153,11 +152,12 @@ def _require_an_admin_left(conn: Any, actor: Actor) -> None:
     """Under --as, a change (``contacts set``, a whole ``contacts import``) may not leave the
     user's own organisation without an active portal admin. Checked once the change is made
     in full, inside its transaction, so that no order of rows can get around it: unmaking a
-    colleague admin and then oneself fails as unmaking oneself alone does."""
+    colleague admin and then oneself fails as unmaking oneself alone does. The operator may
+    (docs/concepts.md, "The last active portal admin stays")."""
     if actor.contact is None:
         return
     org_id = actor.contact.org_id
-    if leaves_no_admin(actor, len(contact_store.portal_admins(conn, org_id))):
+    if not contact_store.portal_admins(conn, org_id):
         raise InvalidInput(
             f"organisation {org_id} would be left without an active portal admin: under --as, "
             "the last active portal admin cannot remove its own admin role or deactivate "

@@ -74,7 +74,7 @@ def add_demo(store: Store, actor: Actor, now: datetime) -> bool:
     today = timeutil.local_date(now, store.settings.timezone)
     yesterday = now - timedelta(days=1)
     with store.write() as conn:
-        if store.get_setting(DEMO_MARKER) is not None:
+        if holds_demo(store):
             return False
         if org_store.any_exist(conn):
             raise InvalidInput(

@@ -73,14 +73,8 @@ def status(store: Store, actor: Actor, now: datetime, org_id: str) -> QuotaStatu
 
 
 def statuses(store: Store, actor: Actor, now: datetime) -> list[QuotaStatus]:
-    """``quota`` without an id: every organisation the actor may see."""
-    tz = store.settings.timezone
-    with store.read() as conn:
-        policy = load_policy(conn)
-        if actor.contact is not None:
-            orgs = org_store.iter_all(conn, actor.contact.org_id)
-            return [status_of(conn, org, policy, now, tz) for org in orgs]
-        return list(every_status(conn, policy, now, tz).values())
+    """``quota`` without an id: every organisation the actor may see (a portal user its own)."""
+    return _statuses(per_organisation(store, actor, now, quota_store.every_quota))
 
 
 def shown(
@@ -127,10 +121,14 @@ def every_status(
         timeutil.local_date(now, tz).isoformat(),
         timeutil.to_iso(now),
     )
-    return {
-        row[0]: QuotaStatus(*row[:4], None if row[4] is None else Publication._make(row[4:]))
+    return {status.org: status for status in _statuses(rows)}
+
+
+def _statuses(rows: list[quota_store.QuotaRow]) -> list[QuotaStatus]:
+    return [
+        QuotaStatus(*row[:4], None if row[4] is None else Publication._make(row[4:]))
         for row in rows
-    }
+    ]
 
 
 def explain(

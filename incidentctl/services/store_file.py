@@ -42,7 +42,12 @@ def doctor(path: Path, *, explicit: bool = True) -> list[Check]:
     migrated, fixed or written, so that what is wrong is reported, not hidden. ``explicit``:
     the path was given (``--db``, ``INCIDENTCTL_DB``), so a missing store is a path to check,
     not a reason to suggest ``init``."""
-    from incidentctl.store import check_store_file, describe_sqlite_error, open_query_only
+    from incidentctl.store import (
+        check_store_file,
+        describe_sqlite_error,
+        missing_hint,
+        open_query_only,
+    )
 
     checks = [Check("store path", True, str(path))]
     try:
@@ -51,12 +56,7 @@ def doctor(path: Path, *, explicit: bool = True) -> list[Check]:
         checks.append(Check("store file", False, exc.message))
         return checks
     if not exists:
-        advice = (
-            "check the path given with --db or INCIDENTCTL_DB"
-            if explicit
-            else "create it with incidentctl init"
-        )
-        checks.append(Check("store file", False, f"missing: {advice}"))
+        checks.append(Check("store file", False, f"missing: {missing_hint(path, explicit)}"))
         return checks
     checks.append(_permissions(path))
     try:
@@ -75,14 +75,14 @@ def doctor(path: Path, *, explicit: bool = True) -> list[Check]:
 
 
 def _permissions(path: Path) -> Check:
-    """The store and its -wal and -shm files: their owner's only (any command fixes them)."""
+    """The store and the files beside it: their owner's only (any command fixes them)."""
+    from incidentctl.store import store_files
+
     real = path.resolve()
-    modes = {}
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            modes[suffix] = stat.S_IMODE(real.with_name(real.name + suffix).stat().st_mode)
-        except FileNotFoundError:
-            continue
+    modes = {
+        name.name.removeprefix(real.name): stat.S_IMODE(status.st_mode)
+        for name, status in store_files(path)
+    }
     open_to_others = [suffix for suffix, mode in modes.items() if mode & 0o077]
     detail = f"{modes['']:04o}"
     if open_to_others:

@@ -75,7 +75,7 @@ class Store:
         created = False
         if not check_store_file(path):
             if not create:
-                raise StoreUnavailable(f"no store at {path}", hint=_missing_hint(path, explicit))
+                raise StoreUnavailable(f"no store at {path}", hint=missing_hint(path, explicit))
             created = _create_file(path)
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout(), isolation_level=None)
@@ -123,7 +123,7 @@ class Store:
             if not create:
                 raise StoreUnavailable(
                     f"no store at {self.path} (the file is empty)",
-                    hint=_missing_hint(self.path, explicit),
+                    hint=missing_hint(self.path, explicit),
                 )
         if not created:
             # Only a file known to be ours (or about to be) is changed: never another's.
@@ -232,7 +232,8 @@ class Store:
         return pages
 
 
-def _missing_hint(path: Path, explicit: bool) -> str:
+def missing_hint(path: Path, explicit: bool) -> str:
+    """What to do about a missing store: check a path that was given, init the default one."""
     if explicit:
         # A mistyped path in a crontab must not become an empty store that recounts nothing
         # every night: point at the path, never at init (docs/cron.md).
@@ -319,19 +320,32 @@ def _make_folders(folder: Path) -> None:
         new.chmod(0o700)
 
 
+STORE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+"""The store file and the files SQLite keeps beside it."""
+
+
+def store_files(path: Path) -> list[tuple[Path, os.stat_result]]:
+    """The store's file and those of :data:`STORE_FILE_SUFFIXES` that exist, with their
+    status (the path resolved: a link's target is what is read and written)."""
+    real = path.resolve()
+    found = []
+    for suffix in STORE_FILE_SUFFIXES:
+        name = real.with_name(real.name + suffix)
+        try:
+            found.append((name, name.stat()))
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def make_private(path: Path, notify: Callable[[str], None] | None = None) -> None:
     """Take group's and others' permissions from the store and its -wal, -shm and
     -journal files, telling ``notify`` in one line; StoreUnavailable (exit 6) if that is
     not possible (not the owner)."""
     if os.name != "posix":  # elsewhere the mode bits do not say who may read the file
         return
-    real = path.resolve()
     fixed: list[tuple[Path, int]] = []
-    for name in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
-        try:
-            status = name.stat()
-        except FileNotFoundError:
-            continue
+    for name, status in store_files(path):
         mode = stat.S_IMODE(status.st_mode)
         if not mode & 0o077:
             continue

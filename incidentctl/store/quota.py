@@ -118,16 +118,20 @@ def _every_quota_sql(maximum: str, only: str | None) -> str:
 
 
 def every_quota(
-    conn: sqlite3.Connection, maximum: tuple[str, dict[str, Any]], today: str, now: str
+    conn: sqlite3.Connection,
+    maximum: tuple[str, dict[str, Any]],
+    today: str,
+    now: str,
+    only: str | None = None,
 ) -> list[QuotaRow]:
-    """The quota of every organisation in id order, in one statement: its maximum
-    (``maximum`` is :func:`maximum_sql`), its used seats and experts from one pass over the
-    current holders (:func:`incidentctl.store.roles.submitter_counts_sql`), and its figure of
-    the latest publication (one probe each of its primary key)."""
+    """The quota of every organisation (or just ``only``) in id order, in one statement: its
+    maximum (``maximum`` is :func:`maximum_sql`), its used seats and experts from one pass over
+    the current holders (:func:`incidentctl.store.roles.submitter_counts_sql`), and its figure
+    of the latest publication (one probe each of its primary key)."""
     expression, params = maximum
     return conn.execute(
-        _every_quota_sql(expression, None),
-        {**params, "today": today, "now": now},
+        _every_quota_sql(expression, only),
+        {**params, "today": today, "now": now, "only": only},
     ).fetchall()
 
 

@@ -30,17 +30,6 @@ def latest_publication(conn: sqlite3.Connection, org_id: str) -> Publication | N
     return None if row is None else Publication(*row)
 
 
-def latest_publications(conn: sqlite3.Connection) -> dict[str, Publication]:
-    """:func:`latest_publication` of every organisation: the latest run's rows, one range of
-    the primary key of published_counts."""
-    rows = conn.execute(
-        "SELECT p.org_id, r.business_date, p.maximum, p.used, p.experts FROM recount_runs r "
-        "JOIN published_counts p ON p.run_id = r.id "
-        "WHERE r.id = (SELECT max(id) FROM recount_runs)"
-    )
-    return {org_id: Publication(*figures) for org_id, *figures in rows}
-
-
 def run_for_date(conn: sqlite3.Connection, business_date: str) -> tuple[int, str] | None:
     """(id, report JSON) of the latest run for a business date, if there was one."""
     row = conn.execute(
